@@ -1,0 +1,54 @@
+# The two commands: `make demo` and `make test`. Everything else here serves them.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
+PO     := $(wildcard locale/*/LC_MESSAGES/django.po)
+MO     := $(PO:.po=.mo)
+
+.PHONY: demo test install messages makemessages services lint demo-code clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+# Compiled translations (.mo) are built, not committed.
+messages: $(MO)
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | install
+	@command -v msgfmt >/dev/null || scripts/apt-install.sh gettext
+	$(BIN)/python manage.py compilemessages --ignore '.venv' -v 0
+
+# Refresh the catalogues from the source (developers run this after adding strings).
+makemessages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*' --no-obsolete
+
+demo: install messages
+	@mkdir -p var/broker/queue var/broker/processed
+	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  Open http://127.0.0.1:8000/  — Ctrl-C stops the web server, the worker and beat."
+	@echo ""
+	$(BIN)/honcho -f Procfile.demo start
+
+demo-code: install
+	@$(BIN)/python manage.py demo_totp $(EMAIL)
+
+services:
+	@scripts/ensure-services.sh
+
+test: install messages services
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=portal.settings.test -v 0 \
+	  || { echo "Models changed without a migration: run manage.py makemigrations."; exit 1; }
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf var $(VENV)

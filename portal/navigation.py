@@ -1,0 +1,32 @@
+"""Main navigation per tenant kind. Items whose permission the member lacks are hidden."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from tenants.roles import Perm, TenantKind, has_perm
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permission: Perm
+    kinds: tuple[str, ...] | None = None  # None: every kind
+
+
+NAV = (
+    NavItem(_("Dashboard"), "dashboard", Perm.VIEW_DASHBOARD),
+    NavItem(_("Organisations"), "tenants:operator-tenants", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),
+    NavItem(_("Members"), "tenants:members", Perm.VIEW_MEMBERS),
+    NavItem(_("API keys"), "tenants:api-keys", Perm.MANAGE_API_KEYS),
+    NavItem(_("Audit log"), "audit:list", Perm.VIEW_AUDIT),
+    NavItem(_("Organisation"), "tenants:organisation", Perm.VIEW_MEMBERS),
+)
+
+
+def nav_for(membership) -> list[NavItem]:
+    if membership is None:
+        return []
+    kind = membership.tenant.kind
+    return [i for i in NAV if (i.kinds is None or kind in i.kinds) and has_perm(membership, i.permission)]

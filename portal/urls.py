@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.urls import include, path
+
+from portal import views
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("audit/", include("audit.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("api/v1/", include("portal.api_urls")),
+    path("", include("tenants.urls")),
+]
+
+handler403 = "portal.views.error_403"
+handler404 = "portal.views.error_404"
+handler500 = "portal.views.error_500"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

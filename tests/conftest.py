@@ -1,0 +1,49 @@
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from tenants.roles import Role, TenantKind
+from tests.factories import MembershipFactory, TenantFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()  # rate limits and MFA replay protection live in the (Redis) cache
+    yield
+
+
+def member_client(membership) -> Client:
+    client = Client()
+    client.force_login(membership.user)
+    session = client.session
+    session["active_tenant_id"] = membership.tenant_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def company(db):
+    return TenantFactory(kind=TenantKind.COMPANY)
+
+
+@pytest.fixture
+def owner(company):
+    return MembershipFactory(tenant=company, role=Role.OWNER, user__email="owner@a.example")
+
+
+@pytest.fixture
+def owner_client(owner):
+    return member_client(owner)
+
+
+@pytest.fixture
+def make_member():
+    def make(tenant, role, **user_kwargs):
+        return MembershipFactory(tenant=tenant, role=role, user=UserFactory(**user_kwargs))
+
+    return make
+
+
+@pytest.fixture
+def anon():
+    return Client()
