@@ -47,3 +47,12 @@ def make_member():
 @pytest.fixture
 def anon():
     return Client()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path):
+    from tests.celery_worker import Worker
+
+    worker = Worker(tmp_path / "mail").start()
+    yield worker
+    worker.stop()

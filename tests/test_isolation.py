@@ -50,7 +50,9 @@ def world(db, django_capture_on_commit_callbacks):
     MembershipFactory(tenant=b, role=Role.DEVELOPER, user__email="dev@b.example")
     operator = MembershipFactory(tenant=o, role=Role.STAFF, user=UserFactory(mfa=True))
     with tenant_context(a):
-        invitation, _ = invitation_create(tenant=a, email=f"invitee-{SECRET}@a.example", role=Role.VIEWER, acting_membership=a_owner)
+        invitation, _ = invitation_create(
+            tenant=a, email=f"invitee-{SECRET}@a.example", role=Role.VIEWER, acting_membership=a_owner
+        )
         api_key, _ = api_key_create(name=f"key-{SECRET}", role=Role.DEVELOPER, acting_membership=a_owner)
         notify(recipients=[a_owner.user], tenant=a, title=f"note-{SECRET}")
         audit = AuditEntry.objects.filter(action="api_key.create").get()
@@ -62,18 +64,43 @@ def world(db, django_capture_on_commit_callbacks):
 
 # Reachable without signing in (auth flows, the invitation link, the API schema).
 PUBLIC = {
-    "landing", "account_login", "account_logout", "account_inactive", "account_signup",
-    "account_email_verification_sent", "account_reset_password", "account_confirm_login_code",
-    "account_confirm_email", "account_reset_password_from_key_done", "account_reset_password_from_key",
-    "account_reset_password_done", "mfa_authenticate", "set_language", "tenants:invitation",
-    "api:schema", "api:docs",
+    "landing",
+    "account_login",
+    "account_logout",
+    "account_inactive",
+    "account_signup",
+    "account_email_verification_sent",
+    "account_reset_password",
+    "account_confirm_login_code",
+    "account_confirm_email",
+    "account_reset_password_from_key_done",
+    "account_reset_password_from_key",
+    "account_reset_password_done",
+    "mfa_authenticate",
+    "set_language",
+    "tenants:invitation",
+    "api:schema",
+    "api:docs",
 }
 # A signed-in person's own pages, not tied to a tenant.
 PERSONAL_PAGES = {
-    "account_reauthenticate", "account_email", "account_change_password", "account_set_password",
-    "mfa_index", "mfa_reauthenticate", "mfa_activate_totp", "mfa_deactivate_totp", "mfa_view_recovery_codes",
-    "mfa_generate_recovery_codes", "mfa_download_recovery_codes", "tenants:onboarding", "tenants:switch",
-    "notifications:list", "notifications:bell", "notifications:read-all", "notifications:preferences",
+    "account_reauthenticate",
+    "account_email",
+    "account_change_password",
+    "account_set_password",
+    "mfa_index",
+    "mfa_reauthenticate",
+    "mfa_activate_totp",
+    "mfa_deactivate_totp",
+    "mfa_view_recovery_codes",
+    "mfa_generate_recovery_codes",
+    "mfa_download_recovery_codes",
+    "tenants:onboarding",
+    "tenants:switch",
+    "notifications:list",
+    "notifications:bell",
+    "notifications:read-all",
+    "notifications:preferences",
 }
 # Tenant pages listing the active tenant's data (the other tenant's markers must never appear).
 # Value: the role that may *not* open it (None: every member may).
@@ -92,11 +119,18 @@ TENANT_OBJECT_PAGES = {
     "tenants:api-key-revoke": lambda w: {"pk": w.api_key.pk},
 }
 PERSONAL_OBJECT_PAGES = {"notifications:read": lambda w: {"pk": w.note.pk}}
-OPERATOR_PAGES = {"tenants:operator-tenants": None, "tenants:operator-tenant-verify": lambda w: {"pk": w.a_owner.tenant_id}}
+OPERATOR_PAGES = {
+    "tenants:operator-tenants": None,
+    "tenants:operator-tenant-verify": lambda w: {"pk": w.a_owner.tenant_id},
+}
 
 API_TENANT_LISTS = {
-    "api:me": None, "api:organisation": None, "api:member-list": None,
-    "api:invitation-list": Role.VIEWER, "api:api-key-list": Role.VIEWER, "api:audit-list": Role.VIEWER,
+    "api:me": None,
+    "api:organisation": None,
+    "api:member-list": None,
+    "api:invitation-list": Role.VIEWER,
+    "api:api-key-list": Role.VIEWER,
+    "api:audit-list": Role.VIEWER,
 }
 API_TENANT_OBJECTS = {
     "api:member-detail": lambda w: {"pk": w.a_member.pk},
@@ -117,8 +151,17 @@ API_OPERATOR = {
 }
 
 GROUPS = [
-    PUBLIC, PERSONAL_PAGES, TENANT_PAGES, TENANT_OBJECT_PAGES, PERSONAL_OBJECT_PAGES, OPERATOR_PAGES,
-    API_TENANT_LISTS, API_TENANT_OBJECTS, API_PERSONAL, API_PERSONAL_OBJECTS, API_OPERATOR,
+    PUBLIC,
+    PERSONAL_PAGES,
+    TENANT_PAGES,
+    TENANT_OBJECT_PAGES,
+    PERSONAL_OBJECT_PAGES,
+    OPERATOR_PAGES,
+    API_TENANT_LISTS,
+    API_TENANT_OBJECTS,
+    API_PERSONAL,
+    API_PERSONAL_OBJECTS,
+    API_OPERATOR,
 ]
 API_GROUPS = [API_TENANT_LISTS, API_TENANT_OBJECTS, API_PERSONAL, API_PERSONAL_OBJECTS, API_OPERATOR]
 SAMPLE_KWARGS = {
@@ -176,7 +219,11 @@ def test_public_routes_answer_without_server_error(name, world, anon):
 def test_other_tenants_objects_are_404_for_every_method(name, method, world):
     client = member_client(world.b_owner)
     url = url_for(name, world)
-    response = getattr(client, method)(url, content_type="application/json") if method in ("patch", "delete") else getattr(client, method)(url)
+    response = (
+        getattr(client, method)(url, content_type="application/json")
+        if method in ("patch", "delete")
+        else getattr(client, method)(url)
+    )
     assert response.status_code == 404, (method, url, response.status_code)
 
 
@@ -188,7 +235,9 @@ def test_own_objects_are_reachable(name, world):
     assert response.status_code != 404
 
 
-LIST_ROUTES = sorted([*TENANT_PAGES, *API_TENANT_LISTS, "notifications:list", "notifications:bell", "api:notification-list"])
+LIST_ROUTES = sorted(
+    [*TENANT_PAGES, *API_TENANT_LISTS, "notifications:list", "notifications:bell", "api:notification-list"]
+)
 
 
 @pytest.mark.parametrize("name", LIST_ROUTES)
@@ -242,7 +291,9 @@ def test_api_key_of_tenant_a_cannot_reach_tenant_b(world):
     client = member_client(world.b_owner)
     client.logout()
     headers = {"Authorization": f"Api-Key {plaintext}"}
-    assert client.get(reverse("api:member-detail", kwargs={"pk": world.a_member.pk}), headers=headers).status_code == 404
+    assert (
+        client.get(reverse("api:member-detail", kwargs={"pk": world.a_member.pk}), headers=headers).status_code == 404
+    )
     listing = client.get(reverse("api:member-list"), headers=headers)
     assert listing.status_code == 200
     assert SECRET not in listing.content.decode()

@@ -1,7 +1,7 @@
 """Settings for the test suite: real PostgreSQL and Redis on 127.0.0.1."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import VAR_DIR, env
 
 SECRET_KEY = "test-only-key-not-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 DEBUG = False
@@ -18,7 +18,10 @@ CACHES = {
         "KEY_PREFIX": "portal-test",
     }
 }
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The test process keeps mail in memory; a real Celery worker started by a test writes files.
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = env("TEST_EMAIL_DIR", default=str(VAR_DIR / "test-mail"))
+CELERY_TASK_DEFAULT_QUEUE = "portal-test"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
