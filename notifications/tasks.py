@@ -23,7 +23,9 @@ def send_notification_email(notification_id: int) -> None:
             return  # already sent, or deleted
         user = note.recipient
         with translation.override(user.language or "en"):
-            text = render_to_string("notifications/email_single.txt", {"note": note, "user": user})
+            text = render_to_string(
+                "notifications/email_single.txt", {"note": note, "user": user, "base_url": settings.PORTAL_BASE_URL}
+            )
             send_mail(note.title, text, settings.DEFAULT_FROM_EMAIL, [user.email])
         note.emailed_at = timezone.now()
         note.save(update_fields=["emailed_at"])

@@ -50,6 +50,7 @@ class InviteForm(forms.Form):
     def __init__(self, *args, kind: str, acting_role: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = role_choices(kind, acting_role)
+        self.fields["role"].initial = self.fields["role"].choices[-1][0]  # least privilege first
 
 
 class RoleForm(forms.Form):
@@ -66,4 +67,6 @@ class ApiKeyForm(forms.Form):
 
     def __init__(self, *args, kind: str, acting_role: str, **kwargs):
         super().__init__(*args, **kwargs)
+        choices = [value for value, _label in role_choices(kind, acting_role)]
         self.fields["role"].choices = role_choices(kind, acting_role)
+        self.fields["role"].initial = "developer" if "developer" in choices else choices[-1]

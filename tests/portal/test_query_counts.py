@@ -16,7 +16,6 @@ from tenants.services.invitations import invitation_create
 from tests.conftest import member_client
 from tests.factories import MembershipFactory, TenantFactory
 
-
 _seq = itertools.count()
 
 
@@ -26,7 +25,9 @@ def grow(owner, n: int) -> None:
         for _ in range(n):
             i = next(_seq)
             member = MembershipFactory(tenant=tenant, role=Role.DEVELOPER)
-            invitation_create(tenant=tenant, email=f"inv{i}-{tenant.pk}@x.example", role=Role.VIEWER, acting_membership=owner)
+            invitation_create(
+                tenant=tenant, email=f"inv{i}-{tenant.pk}@x.example", role=Role.VIEWER, acting_membership=owner
+            )
             api_key_create(name=f"key {i}", role=Role.DEVELOPER, acting_membership=owner)
             audit_record(action="test.row", tenant=tenant, actor=member.user)
             notify(recipients=[owner.user], tenant=tenant, title=f"note {i}")
@@ -34,8 +35,17 @@ def grow(owner, n: int) -> None:
 
 
 ROUTES = [
-    "dashboard", "tenants:members", "tenants:api-keys", "audit:list", "notifications:list", "notifications:bell",
-    "api:member-list", "api:invitation-list", "api:api-key-list", "api:audit-list", "api:notification-list",
+    "dashboard",
+    "tenants:members",
+    "tenants:api-keys",
+    "audit:list",
+    "notifications:list",
+    "notifications:bell",
+    "api:member-list",
+    "api:invitation-list",
+    "api:api-key-list",
+    "api:audit-list",
+    "api:notification-list",
 ]
 
 

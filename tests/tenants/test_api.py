@@ -8,16 +8,24 @@ from tests.factories import MembershipFactory, TenantFactory, credit_code
 
 
 def test_invite_and_change_role_through_the_api(owner, owner_client, make_member):
-    response = owner_client.post(reverse("api:invitation-list"), {"email": "Dev@New.example", "role": Role.DEVELOPER}, content_type="application/json")
+    response = owner_client.post(
+        reverse("api:invitation-list"),
+        {"email": "Dev@New.example", "role": Role.DEVELOPER},
+        content_type="application/json",
+    )
     assert response.status_code == 201
     assert response.json()["email"] == "dev@new.example" and response.json()["status"] == "pending"
     dev = make_member(owner.tenant, Role.DEVELOPER)
-    response = owner_client.patch(reverse("api:member-detail", args=[dev.pk]), {"role": Role.BILLING}, content_type="application/json")
+    response = owner_client.patch(
+        reverse("api:member-detail", args=[dev.pk]), {"role": Role.BILLING}, content_type="application/json"
+    )
     assert response.status_code == 200 and response.json()["role"] == Role.BILLING
 
 
 def test_errors_have_one_shape(owner, owner_client):
-    response = owner_client.post(reverse("api:invitation-list"), {"email": "not-an-email", "role": "emperor"}, content_type="application/json")
+    response = owner_client.post(
+        reverse("api:invitation-list"), {"email": "not-an-email", "role": "emperor"}, content_type="application/json"
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "invalid" and set(error["fields"]) == {"email", "role"}
@@ -33,7 +41,9 @@ def test_errors_have_one_shape(owner, owner_client):
 
 def test_errors_are_in_the_callers_language(owner, owner_client):
     response = owner_client.patch(
-        reverse("api:organisation"), {"credit_code": "91350100M000100Y44"}, content_type="application/json",
+        reverse("api:organisation"),
+        {"credit_code": "91350100M000100Y44"},
+        content_type="application/json",
         headers={"Accept-Language": "zh-hans"},
     )
     assert response.status_code == 400
@@ -44,14 +54,18 @@ def test_errors_are_in_the_callers_language(owner, owner_client):
 def test_non_json_and_garbage_bodies_get_400(owner, owner_client):
     response = owner_client.post(reverse("api:invitation-list"), "{not json", content_type="application/json")
     assert response.status_code == 400
-    response = owner_client.patch(reverse("api:member-detail", args=[owner.pk]), ["a list"], content_type="application/json")
+    response = owner_client.patch(
+        reverse("api:member-detail", args=[owner.pk]), ["a list"], content_type="application/json"
+    )
     assert response.status_code == 400
     assert owner_client.get(reverse("api:member-detail", args=["abc"])).status_code == 404
 
 
 def test_changing_legal_identity_clears_verification(owner, owner_client):
     Tenant.objects.filter(pk=owner.tenant_id).update(is_verified=True)
-    response = owner_client.patch(reverse("api:organisation"), {"credit_code": credit_code()}, content_type="application/json")
+    response = owner_client.patch(
+        reverse("api:organisation"), {"credit_code": credit_code()}, content_type="application/json"
+    )
     assert response.status_code == 200 and response.json()["is_verified"] is False
     response = owner_client.patch(reverse("api:organisation"), {"city": "绵阳"}, content_type="application/json")
     assert response.json()["city"] == "绵阳"
@@ -60,7 +74,11 @@ def test_changing_legal_identity_clears_verification(owner, owner_client):
 def test_operator_verifies_a_company_and_its_admins_are_told(owner):
     staff = MembershipFactory(tenant=TenantFactory(kind=TenantKind.OPERATOR), role=Role.STAFF)
     client = member_client(staff)
-    response = client.post(reverse("api:operator-tenant-verify", args=[owner.tenant_id]), {"verified": True}, content_type="application/json")
+    response = client.post(
+        reverse("api:operator-tenant-verify", args=[owner.tenant_id]),
+        {"verified": True},
+        content_type="application/json",
+    )
     assert response.status_code == 200 and response.json()["is_verified"] is True
     assert owner.user.notifications.get().title == "Your organisation has been verified"
     listing = client.get(reverse("api:operator-tenant-list"), {"kind": "company", "is_verified": "true"}).json()
@@ -69,7 +87,11 @@ def test_operator_verifies_a_company_and_its_admins_are_told(owner):
 
 def test_operator_verify_through_the_page_with_htmx(owner):
     staff = MembershipFactory(tenant=TenantFactory(kind=TenantKind.OPERATOR), role=Role.STAFF)
-    response = member_client(staff).post(reverse("tenants:operator-tenant-verify", args=[owner.tenant_id]), {"verified": "1"}, headers={"HX-Request": "true"})
+    response = member_client(staff).post(
+        reverse("tenants:operator-tenant-verify", args=[owner.tenant_id]),
+        {"verified": "1"},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 200
     assert f'id="verify-{owner.tenant_id}"' in response.content.decode() and "<html" not in response.content.decode()
     assert Tenant.objects.get(pk=owner.tenant_id).is_verified
