@@ -30,6 +30,7 @@ demo: install messages
 	@mkdir -p var/broker/queue var/broker/processed
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py load_demo_catalog
 	@echo ""
 	@echo "  Open http://127.0.0.1:8000/  — Ctrl-C stops the web server, the worker and beat."
 	@echo ""

@@ -28,5 +28,7 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[], authentication_classes=[]),
         name="docs",
     ),
+    path("catalog/", include("catalog.api.urls")),
+    path("partner/", include("catalog.api.urls_partner")),
     path("", include(router.urls)),
 ]

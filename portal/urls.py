@@ -10,6 +10,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", include("audit.urls")),
     path("notifications/", include("notifications.urls")),
+    path("catalog/", include("catalog.urls")),
+    path("partner/", include("catalog.urls_partner")),
+    path("operator/listings/", include("catalog.urls_review")),
     path("api/v1/", include("portal.api_urls")),
     path("", include("tenants.urls")),
 ]

@@ -58,6 +58,9 @@ class Perm(StrEnum):
     MANAGE_API_KEYS = "api_keys.manage"
     VIEW_AUDIT = "audit.view"
     OPERATE_PLATFORM = "platform.operate"
+    VIEW_LISTINGS = "listings.view"
+    MANAGE_LISTINGS = "listings.manage"
+    REVIEW_LISTINGS = "listings.review"
 
 
 _EVERYONE = frozenset(Role.values)
@@ -72,6 +75,17 @@ GRANTS: dict[Perm, frozenset[str]] = {
     ),
     Perm.VIEW_AUDIT: frozenset({Role.OWNER, Role.ADMIN, Role.PROGRAM_MANAGER, Role.AUDITOR, Role.STAFF}),
     Perm.OPERATE_PLATFORM: frozenset({Role.STAFF}),
+    Perm.VIEW_LISTINGS: frozenset({Role.OWNER, Role.LISTING_MANAGER, Role.VIEWER}),
+    Perm.MANAGE_LISTINGS: frozenset({Role.OWNER, Role.LISTING_MANAGER}),
+    Perm.REVIEW_LISTINGS: frozenset({Role.STAFF}),
+}
+
+# Permissions that only make sense in some kinds of tenant (e.g. a company owner lists nothing).
+PERM_KINDS: dict[Perm, frozenset[str]] = {
+    Perm.VIEW_LISTINGS: frozenset({TenantKind.PARTNER}),
+    Perm.MANAGE_LISTINGS: frozenset({TenantKind.PARTNER}),
+    Perm.REVIEW_LISTINGS: frozenset({TenantKind.OPERATOR}),
+    Perm.OPERATE_PLATFORM: frozenset({TenantKind.OPERATOR}),
 }
 
 
@@ -79,7 +93,10 @@ def has_perm(membership, perm: Perm) -> bool:
     """Whether the membership (or None) grants `perm` in its tenant."""
     if membership is None:
         return False
-    return membership.role in GRANTS[perm] and membership.role in ROLES_BY_KIND[membership.tenant.kind]
+    kind = membership.tenant.kind
+    if perm in PERM_KINDS and kind not in PERM_KINDS[perm]:
+        return False
+    return membership.role in GRANTS[perm] and membership.role in ROLES_BY_KIND[kind]
 
 
 def role_rank(kind: str, role: str) -> int:

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "audit",
     "notifications",
     "billing",
+    "catalog",
     "portal",
 ]
 
