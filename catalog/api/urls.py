@@ -1,3 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from catalog.api import views
+
+router = SimpleRouter()
+router.register("offerings", views.OfferingViewSet, basename="catalog-offering")
+router.register("chips", views.ChipTypeViewSet, basename="catalog-chip")
+router.register("partners", views.PartnerViewSet, basename="catalog-partner")
+router.register("compatibility", views.CompatibilityViewSet, basename="catalog-compatibility")
+
+urlpatterns = [
+    path("facets/", views.FacetsView.as_view(), name="catalog-facets"),
+    path("", include(router.urls)),
+]

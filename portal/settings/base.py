@@ -185,6 +185,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TenantKindEnum": "tenants.roles.TenantKind.choices",
+        "OfferingKindEnum": "catalog.choices.OfferingKind.choices",
+    },
 }
 
 # Our own knobs

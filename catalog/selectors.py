@@ -1,0 +1,160 @@
+"""Reads for the public catalog. The catalog is cross-tenant by nature: everything here starts
+from `OfferingVersion.unscoped.live()`, which only ever yields published, live content."""
+
+from django.db.models import Count, Exists, OuterRef
+from django.http import QueryDict
+
+from catalog.choices import CompatStatus, OfferingKind
+from catalog.filtersets import FACETS, OfferingFilterSet
+from catalog.models import (
+    ChipType,
+    Compatibility,
+    Favourite,
+    OfferingChip,
+    OfferingIndustry,
+    OfferingVersion,
+    PartnerProfile,
+)
+
+
+def live_versions():
+    return OfferingVersion.unscoped.live()
+
+
+def catalog_filterset(data: QueryDict) -> tuple[OfferingFilterSet, list[str]]:
+    """A bound FilterSet over live versions. Values it cannot understand are dropped (and named),
+    so one bad parameter never empties or breaks the page."""
+    data = data.copy()
+    filterset = OfferingFilterSet(data, queryset=live_versions())
+    ignored = []
+    if not filterset.is_valid():
+        ignored = sorted(filterset.errors)
+        for name in ignored:
+            data.pop(name, None)
+        filterset = OfferingFilterSet(data, queryset=live_versions())
+        filterset.is_valid()
+    return filterset, ignored
+
+
+def result_page_queryset(filterset: OfferingFilterSet):
+    return filterset.qs.select_related("offering", "tenant", "chip_type")
+
+
+def facet_counts(filterset: OfferingFilterSet) -> dict[str, dict]:
+    """Counts per facet value, each computed with every *other* filter applied (one query each)."""
+    counts: dict[str, dict] = {}
+    for facet in FACETS:
+        data = filterset.data.copy()
+        data.pop(facet, None)
+        data.pop("page", None)
+        others = OfferingFilterSet(data, queryset=live_versions())
+        others.is_valid()
+        base = others.unordered_qs.order_by()
+        ids = base.values("pk")
+        if facet == "kind":
+            rows = base.values_list("kind").annotate(n=Count("pk"))
+        elif facet == "category":
+            rows = base.values_list("partner_category").annotate(n=Count("pk"))
+        elif facet == "region":
+            rows = base.exclude(province="").values_list("province").annotate(n=Count("pk"))
+        elif facet == "industry":
+            rows = (
+                OfferingIndustry.objects.filter(version__in=ids)
+                .values_list("industry")
+                .annotate(n=Count("version_id", distinct=True))
+            )
+        elif facet == "vendor":
+            rows = (
+                OfferingChip.objects.filter(version__in=ids)
+                .values_list("vendor")
+                .annotate(n=Count("version_id", distinct=True))
+            )
+        elif facet == "chip":
+            rows = (
+                OfferingChip.objects.filter(version__in=ids)
+                .values_list("chip_type__slug")
+                .annotate(n=Count("version_id", distinct=True))
+            )
+        else:  # domestic
+            n = base.filter(Exists(OfferingChip.objects.filter(version=OuterRef("pk"), is_domestic=True))).count()
+            counts[facet] = {"true": n}
+            continue
+        counts[facet] = dict(rows)
+    return counts
+
+
+def favourite_ids(user, offering_ids) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Favourite.objects.filter(user=user, offering_id__in=list(offering_ids)).values_list("offering_id", flat=True)
+    )
+
+
+def live_version_by_slug(slug: str) -> OfferingVersion | None:
+    return (
+        live_versions()
+        .select_related("offering", "tenant", "chip_type", "model_offering__live_version")
+        .filter(offering__slug=slug)
+        .first()
+    )
+
+
+def compatibility_for_model(offering_id: int) -> list[Compatibility]:
+    return list(
+        Compatibility.objects.filter(model_offering_id=offering_id).select_related("chip_type").order_by("-score")
+    )
+
+
+def pools_for_chips(chip_ids, *, limit: int = 6) -> list[OfferingVersion]:
+    """Cheapest live pools on these chips (where a template or model can run)."""
+    return list(
+        live_versions()
+        .filter(kind=OfferingKind.COMPUTE, chip_type_id__in=list(chip_ids))
+        .select_related("offering", "tenant", "chip_type")
+        .order_by("price_per_card_hour", "pk")[:limit]
+    )
+
+
+def heatmap(family: str = "") -> tuple[list[OfferingVersion], list[ChipType], dict[tuple[int, int], Compatibility]]:
+    models = live_versions().filter(kind=OfferingKind.MODEL).select_related("offering").order_by("family", "name_en")
+    if family:
+        models = models.filter(family=family)
+    models = list(models)
+    chips = list(ChipType.objects.order_by("-is_domestic", "vendor", "model"))
+    cells = {
+        (c.model_offering_id, c.chip_type_id): c
+        for c in Compatibility.objects.filter(model_offering_id__in=[m.offering_id for m in models])
+    }
+    return models, chips, cells
+
+
+def model_families() -> list[str]:
+    return list(
+        live_versions()
+        .filter(kind=OfferingKind.MODEL)
+        .exclude(family="")
+        .order_by("family")
+        .values_list("family", flat=True)
+        .distinct()
+    )
+
+
+def partner_profiles(category: str = "", q: str = ""):
+    qs = PartnerProfile.objects.select_related("tenant").annotate(
+        live_count=Count("tenant__offerings", filter=_live_offering_q())
+    )
+    if category:
+        qs = qs.filter(category=category)
+    if q:
+        qs = qs.filter(tenant__name_zh__icontains=q) | qs.filter(tenant__name_en__icontains=q)
+    return qs.order_by("-live_count", "tenant__name_zh")
+
+
+def _live_offering_q():
+    from django.db.models import Q
+
+    return Q(tenant__offerings__status="published")
+
+
+RUNNABLE = (CompatStatus.VERIFIED, CompatStatus.EXPERIMENTAL)
