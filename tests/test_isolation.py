@@ -81,6 +81,12 @@ PUBLIC = {
     "tenants:invitation",
     "api:schema",
     "api:docs",
+    # The public catalog: published listings only (drafts are tested in tests/catalog).
+    "catalog:browse", "catalog:detail", "catalog:compare", "catalog:compare-toggle", "catalog:compare-clear",
+    "catalog:partners", "catalog:partner", "catalog:compatibility",
+    "api:catalog-offering-list", "api:catalog-offering-detail", "api:catalog-facets", "api:catalog-chip-list",
+    "api:catalog-chip-detail", "api:catalog-partner-list", "api:catalog-partner-detail",
+    "api:catalog-compatibility-list", "api:catalog-compatibility-detail",
 }
 # A signed-in person's own pages, not tied to a tenant.
 PERSONAL_PAGES = {
@@ -101,6 +107,8 @@ PERSONAL_PAGES = {
     "notifications:bell",
     "notifications:read-all",
     "notifications:preferences",
+    "catalog:favourites",
+    "catalog:favourite",
 }
 # Tenant pages listing the active tenant's data (the other tenant's markers must never appear).
 # Value: the role that may *not* open it (None: every member may).
@@ -168,6 +176,14 @@ SAMPLE_KWARGS = {
     "account_confirm_email": {"key": "nope"},
     "account_reset_password_from_key": {"uidb36": "1", "key": "set-password"},
     "tenants:invitation": {"token": "not-a-token"},
+    "catalog:detail": {"slug": "no-such-offering"},
+    "catalog:favourite": {"slug": "no-such-offering"},
+    "catalog:compare-toggle": {"slug": "no-such-offering"},
+    "catalog:partner": {"pk": 999999},
+    "api:catalog-offering-detail": {"slug": "no-such-offering"},
+    "api:catalog-chip-detail": {"slug": "no-such-chip"},
+    "api:catalog-partner-detail": {"id": 999999},
+    "api:catalog-compatibility-detail": {"pk": 999999},
 }
 OBJECT_GROUPS = {**TENANT_OBJECT_PAGES, **PERSONAL_OBJECT_PAGES, **API_TENANT_OBJECTS, **API_PERSONAL_OBJECTS}
 

@@ -113,6 +113,8 @@ PAGES = [
     ("anonymous", "account_login"),
     ("anonymous", "account_signup"),
     ("anonymous", "account_reset_password"),
+    ("anonymous", "catalog:browse"), ("anonymous", "catalog:partners"), ("anonymous", "catalog:compatibility"),
+    ("anonymous", "catalog:compare"), ("company", "catalog:favourites"),
     ("company", "dashboard"),
     ("company", "tenants:members"),
     ("company", "tenants:api-keys"),
