@@ -87,7 +87,6 @@ class OfferingFilterSet(django_filters.FilterSet):
 
     def ordered(self, qs):
         sort = self.form.cleaned_data.get("sort") or "relevance"
-        popularity = F("offering__view_count") + 10 * F("offering__launch_count")
         if sort == "price":
             return qs.order_by(F("list_price").asc(nulls_last=True), "pk")
         if sort == "-price":
@@ -95,15 +94,15 @@ class OfferingFilterSet(django_filters.FilterSet):
         if sort == "perf":
             return qs.order_by(F("perf_score").desc(nulls_last=True), "pk")
         if sort == "popular":
-            return qs.annotate(popularity=popularity).order_by("-popularity", "pk")
+            return qs.order_by("-popularity", "pk")
         terms = search_terms(self.form.cleaned_data.get("q"))
         if terms:
             in_name = Q()
             for term in terms:
                 in_name &= Q(name_zh__icontains=term) | Q(name_en__icontains=term)
             rank = Case(When(in_name, then=Value(2)), default=Value(1), output_field=IntegerField())
-            return qs.annotate(rank=rank, popularity=popularity).order_by("-rank", "-popularity", "pk")
-        return qs.annotate(popularity=popularity).order_by("-popularity", "pk")
+            return qs.annotate(rank=rank).order_by("-rank", "-popularity", "pk")
+        return qs.order_by("-popularity", "pk")
 
     @property
     def unordered_qs(self):

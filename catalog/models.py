@@ -198,6 +198,7 @@ class OfferingVersion(TenantOwned):
     partner_category = models.CharField(max_length=20, blank=True, db_index=True)
     list_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, db_index=True)
     perf_score = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    popularity = models.PositiveIntegerField(default=0, db_index=True)
     search_text = models.TextField(blank=True)
 
     class Meta:

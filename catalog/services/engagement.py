@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from catalog.models import Favourite, Offering, OfferingDailyStat
+from catalog.models import Favourite, Offering, OfferingDailyStat, OfferingVersion
 
 
 def offering_record_view(*, offering_id: int) -> None:
@@ -12,6 +12,7 @@ def offering_record_view(*, offering_id: int) -> None:
     today = timezone.localdate()
     with transaction.atomic():
         Offering.unscoped.filter(pk=offering_id).update(view_count=F("view_count") + 1)
+        OfferingVersion.unscoped.filter(offering_id=offering_id, state="live").update(popularity=F("popularity") + 1)
         updated = OfferingDailyStat.objects.filter(offering_id=offering_id, day=today).update(views=F("views") + 1)
         if not updated:
             try:

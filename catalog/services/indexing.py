@@ -80,6 +80,7 @@ def reindex_versions(version_ids: Iterable[int]) -> int:
                 v.list_price = ((v.price_per_run or Decimal(0)) + compute).quantize(Decimal("0.01"))
             if not v.province and profile:
                 v.province = profile.province
+        v.popularity = v.offering.view_count + 10 * v.offering.launch_count
         tenant = v.offering.tenant
         words = [
             v.name_zh,
@@ -104,7 +105,7 @@ def reindex_versions(version_ids: Iterable[int]) -> int:
             if c in chips
         ]
     OfferingVersion.unscoped.bulk_update(
-        versions, ["partner_category", "list_price", "perf_score", "search_text", "province"], batch_size=500
+        versions, ["partner_category", "list_price", "perf_score", "popularity", "search_text", "province"], batch_size=500
     )
     ids = [v.pk for v in versions]
     OfferingIndustry.objects.filter(version_id__in=ids).delete()
