@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from catalog.choices import OfferingKind, PartnerCategory
 from catalog.models import ChipType, OfferingChip, OfferingIndustry, OfferingVersion
+from catalog.search import filter_by_terms
 from tenants.choices import Industry, Province
 
 SORTS = {
@@ -58,9 +59,7 @@ class OfferingFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_search(self, qs, name, value):
-        for term in search_terms(value):
-            qs = qs.filter(search_text__contains=term)
-        return qs
+        return filter_by_terms(qs, search_terms(value))
 
     def filter_industry(self, qs, name, values):
         if not values:

@@ -200,6 +200,7 @@ class OfferingVersion(TenantOwned):
     perf_score = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
     popularity = models.PositiveIntegerField(default=0, db_index=True)
     search_text = models.TextField(blank=True)
+    search_tokens = models.TextField(blank=True)  # see catalog/search.py
 
     class Meta:
         verbose_name = _("offering version")

@@ -13,6 +13,7 @@ from django.db.models import Min
 
 from catalog.choices import CompatStatus, OfferingKind, VersionState
 from catalog.models import ChipType, Compatibility, OfferingChip, OfferingIndustry, OfferingVersion, PartnerProfile
+from catalog.search import tokens as search_tokens
 from tenants.choices import Industry
 
 RUNNABLE = (CompatStatus.VERIFIED, CompatStatus.EXPERIMENTAL)
@@ -97,6 +98,7 @@ def reindex_versions(version_ids: Iterable[int]) -> int:
             *(f"{chips[c].vendor} {chips[c].model}" for c in runs_on if c in chips),
         ]
         v.search_text = " ".join(w for w in words if w).lower()
+        v.search_tokens = search_tokens(v.search_text)
         industries = {i for i in [*v.industries, v.industry] if i in Industry.values}
         industry_rows += [OfferingIndustry(version=v, industry=i) for i in sorted(industries)]
         chip_rows += [
@@ -105,7 +107,9 @@ def reindex_versions(version_ids: Iterable[int]) -> int:
             if c in chips
         ]
     OfferingVersion.unscoped.bulk_update(
-        versions, ["partner_category", "list_price", "perf_score", "popularity", "search_text", "province"], batch_size=500
+        versions,
+        ["partner_category", "list_price", "perf_score", "popularity", "search_text", "search_tokens", "province"],
+        batch_size=500,
     )
     ids = [v.pk for v in versions]
     OfferingIndustry.objects.filter(version_id__in=ids).delete()
