@@ -1,6 +1,10 @@
 """Reads for the public catalog. The catalog is cross-tenant by nature: everything here starts
 from `OfferingVersion.unscoped.live()`, which only ever yields published, live content."""
 
+import hashlib
+import json
+
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef
 from django.http import QueryDict
 
@@ -40,7 +44,34 @@ def result_page_queryset(filterset: OfferingFilterSet):
     return filterset.qs.select_related("offering", "tenant", "chip_type")
 
 
+FACET_CACHE_SECONDS = 600
+
+
+def catalog_generation() -> int:
+    """Bumped whenever what the public catalog shows changes; part of every catalog cache key."""
+    return cache.get_or_set("catalog:generation", 1, timeout=None)
+
+
+def bump_catalog_generation() -> None:
+    try:
+        cache.incr("catalog:generation")
+    except ValueError:
+        cache.set("catalog:generation", 2, timeout=None)
+
+
 def facet_counts(filterset: OfferingFilterSet) -> dict[str, dict]:
+    """Facet counts, cached per catalog generation and filter combination."""
+    params = sorted((k, v) for k, values in filterset.data.lists() for v in values if k not in ("page", "sort"))
+    digest = hashlib.sha256(json.dumps(params, ensure_ascii=False).encode()).hexdigest()[:32]
+    key = f"catalog:facets:{catalog_generation()}:{digest}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = _facet_counts(filterset)
+        cache.set(key, counts, FACET_CACHE_SECONDS)
+    return counts
+
+
+def _facet_counts(filterset: OfferingFilterSet) -> dict[str, dict]:
     """Counts per facet value, each computed with every *other* filter applied (one query each)."""
     counts: dict[str, dict] = {}
     for facet in FACETS:

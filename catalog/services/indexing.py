@@ -14,6 +14,7 @@ from django.db.models import Min
 from catalog.choices import CompatStatus, OfferingKind, VersionState
 from catalog.models import ChipType, Compatibility, OfferingChip, OfferingIndustry, OfferingVersion, PartnerProfile
 from catalog.search import tokens as search_tokens
+from catalog.selectors import bump_catalog_generation
 from tenants.choices import Industry
 
 RUNNABLE = (CompatStatus.VERIFIED, CompatStatus.EXPERIMENTAL)
@@ -116,6 +117,7 @@ def reindex_versions(version_ids: Iterable[int]) -> int:
     OfferingChip.objects.filter(version_id__in=ids).delete()
     OfferingIndustry.objects.bulk_create(industry_rows, batch_size=1000)
     OfferingChip.objects.bulk_create(chip_rows, batch_size=1000)
+    transaction.on_commit(bump_catalog_generation)
     return len(versions)
 
 

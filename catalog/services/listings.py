@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.services import audit_record
 from catalog.choices import OfferingKind, OfferingStatus, VersionState
 from catalog.models import Offering, OfferingVersion
+from catalog.selectors import bump_catalog_generation
 from catalog.services.indexing import reindex_versions
 from catalog.validation import apply_content, content_fields, is_frozen, validate_version
 from notifications.services import notify
@@ -237,6 +238,7 @@ def offering_retire(*, offering: Offering, acting_membership: Membership) -> Off
     offering = manager.select_for_update().get(pk=offering.pk)
     offering.status = OfferingStatus.RETIRED
     offering.save(update_fields=["status", "updated_at"])
+    transaction.on_commit(bump_catalog_generation)
     audit_record(action="offering.retire", tenant=offering.tenant, actor=acting_membership.user, obj=offering)
     return offering
 

@@ -188,7 +188,7 @@ def count_queries(client, url, params=None) -> int:
         ("catalog:partners", {}),
     ],
 )
-def test_query_count_is_the_same_at_10_and_200_results(db, client, name, params):
+def test_query_count_is_the_same_at_10_and_200_results(db, client, name, params, django_capture_on_commit_callbacks):
     world = build(extra_pools=6)
     small = count_queries(client, reverse(name), params)
     from tests.catalog.world import live
@@ -210,9 +210,21 @@ def test_query_count_is_the_same_at_10_and_200_results(db, client, name, params)
     from catalog.models import OfferingVersion
     from catalog.services.indexing import reindex_versions
 
-    reindex_versions(OfferingVersion.unscoped.filter(state="live").values_list("pk", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        reindex_versions(OfferingVersion.unscoped.filter(state="live").values_list("pk", flat=True))
     assert count_queries(client, reverse(name), params) == small
 
 
 def test_detail_query_count_is_pinned(world, client):
     assert count_queries(client, reverse("catalog:detail", args=[world.template.offering.slug])) <= 14
+
+
+def test_facet_counts_are_cached_until_the_catalog_changes(world, client, django_capture_on_commit_callbacks):
+    first = count_queries(client, reverse("catalog:browse"), {"kind": "model"})
+    second = count_queries(client, reverse("catalog:browse"), {"kind": "model"})
+    assert second < first  # facets came from the cache
+    from catalog.services.indexing import reindex_versions
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reindex_versions([world.model.pk])  # e.g. a new version went live
+    assert count_queries(client, reverse("catalog:browse"), {"kind": "model"}) == first
