@@ -1,20 +1,24 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tenants.choices import Industry
 
-class PartnerCategory(models.TextChoices):
-    """The ten ecosystem categories of MISSION.md."""
-
-    CHIP = "chip", _("Chips")
-    SERVER = "server", _("Servers")
-    DATA_CENTRE = "data_centre", _("Data centres")
-    LARGE_MODEL = "large_model", _("Large models & AI engineering")
-    GOVERNMENT = "government", _("Government & public service")
-    MANUFACTURING = "manufacturing", _("Advanced manufacturing")
-    TRANSPORTATION = "transportation", _("Transportation")
-    HEALTH = "health", _("Health")
-    EDUCATION = "education", _("Education")
-    FILM_MEDIA = "film_media", _("Film & media")
+# The ten ecosystem categories of MISSION.md: the same codes and labels as those industries.
+_CATEGORY_CODES = (
+    "chip",
+    "server",
+    "data_centre",
+    "large_model",
+    "government",
+    "manufacturing",
+    "transportation",
+    "health",
+    "education",
+    "film_media",
+)
+PartnerCategory = models.TextChoices(
+    "PartnerCategory", [(m.name, (m.value, m.label)) for m in Industry if m.value in _CATEGORY_CODES]
+)
 
 
 class OfferingKind(models.TextChoices):

@@ -16,8 +16,7 @@ from catalog.services.indexing import reindex_versions
 from catalog.validation import apply_content, content_fields, is_frozen, validate_version
 from notifications.services import notify
 from tenants.models import Membership
-from tenants.roles import Perm, has_perm
-from tenants.selectors import tenant_admins
+from tenants.roles import GRANTS, Perm, has_perm
 
 COPY_EXCLUDE = {
     "id",
@@ -188,12 +187,7 @@ def version_approve(*, version: OfferingVersion, acting_membership: Membership) 
         obj=offering,
         after={"version": version.number},
     )
-    notify(
-        recipients=tenant_admins(offering.tenant) + _listing_managers(offering.tenant),
-        tenant=offering.tenant,
-        title=format_lazy(_("“{name}” is published"), name=version.name_zh),
-        url=f"/partner/listings/{offering.pk}/",
-    )
+    _tell_partner(offering, title=format_lazy(_("“{name}” is published"), name=version.name_zh))
     return version
 
 
@@ -219,13 +213,7 @@ def version_reject(*, version: OfferingVersion, acting_membership: Membership, r
         obj=offering,
         after={"version": version.number, "reason": reason},
     )
-    notify(
-        recipients=tenant_admins(offering.tenant) + _listing_managers(offering.tenant),
-        tenant=offering.tenant,
-        title=format_lazy(_("“{name}” was not approved"), name=version.name_zh),
-        body=reason,
-        url=f"/partner/listings/{offering.pk}/",
-    )
+    _tell_partner(offering, title=format_lazy(_("“{name}” was not approved"), name=version.name_zh), body=reason)
     return version
 
 
@@ -243,10 +231,15 @@ def offering_retire(*, offering: Offering, acting_membership: Membership) -> Off
     return offering
 
 
-def _listing_managers(tenant) -> list:
-    from tenants.roles import Role
-
-    return [m.user for m in Membership.unscoped.select_related("user").filter(tenant=tenant, role=Role.LISTING_MANAGER)]
+def _tell_partner(offering: Offering, *, title, body: str = "") -> None:
+    """Notify the partner's owners and listing managers about a review decision."""
+    people = [
+        m.user
+        for m in Membership.unscoped.select_related("user").filter(
+            tenant=offering.tenant, role__in=GRANTS[Perm.MANAGE_LISTINGS]
+        )
+    ]
+    notify(recipients=people, tenant=offering.tenant, title=title, body=body, url=f"/partner/listings/{offering.pk}/")
 
 
 __all__ = [
