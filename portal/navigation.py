@@ -18,6 +18,8 @@ class NavItem:
 NAV = (
     NavItem(_("Dashboard"), "dashboard", Perm.VIEW_DASHBOARD),
     NavItem(_("Organisations"), "tenants:operator-tenants", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),
+    NavItem(_("Listing review"), "review:queue", Perm.REVIEW_LISTINGS, (TenantKind.OPERATOR,)),
+    NavItem(_("Our listings"), "partner:listings", Perm.VIEW_LISTINGS, (TenantKind.PARTNER,)),
     NavItem(_("Members"), "tenants:members", Perm.VIEW_MEMBERS),
     NavItem(_("API keys"), "tenants:api-keys", Perm.MANAGE_API_KEYS),
     NavItem(_("Audit log"), "audit:list", Perm.VIEW_AUDIT),

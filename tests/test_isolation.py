@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from catalog.services.listings import offering_create, offering_submit
 from notifications.models import Notification
 from notifications.services import notify
 from tenants.models import Invitation
@@ -36,6 +37,11 @@ class World:
     api_key: object
     audit: object
     note: object
+    pa_manager: object = None
+    pa_viewer: object = None
+    pb_owner: object = None
+    listing: object = None
+    listing_version: object = None
 
 
 @pytest.fixture
@@ -57,7 +63,27 @@ def world(db, django_capture_on_commit_callbacks):
         notify(recipients=[a_owner.user], tenant=a, title=f"note-{SECRET}")
         audit = AuditEntry.objects.filter(action="api_key.create").get()
     note = Notification.objects.get(recipient=a_owner.user)
-    return World(a_owner, a_member, a_viewer, b_owner, operator, invitation, api_key, audit, note)
+    world = World(a_owner, a_member, a_viewer, b_owner, operator, invitation, api_key, audit, note)
+    pa = TenantFactory(kind=TenantKind.PARTNER, name_zh=f"甲伙伴{SECRET}")
+    pb = TenantFactory(kind=TenantKind.PARTNER, name_zh="乙伙伴")
+    world.pa_manager = MembershipFactory(tenant=pa, role=Role.LISTING_MANAGER)
+    world.pa_viewer = MembershipFactory(tenant=pa, role=Role.VIEWER)
+    world.pb_owner = MembershipFactory(tenant=pb, role=Role.OWNER)
+    with tenant_context(pa):
+        world.listing = offering_create(
+            acting_membership=world.pa_manager,
+            kind="model",
+            content={
+                "name_zh": f"草稿{SECRET}",
+                "name_en": f"draft {SECRET}",
+                "family": "X",
+                "modality": "text",
+                "license": "MIT",
+                "is_foundation": True,
+            },
+        )
+        world.listing_version = offering_submit(offering=world.listing, acting_membership=world.pa_manager)
+    return world
 
 
 # --- The matrix -------------------------------------------------------------------------------
@@ -82,11 +108,23 @@ PUBLIC = {
     "api:schema",
     "api:docs",
     # The public catalog: published listings only (drafts are tested in tests/catalog).
-    "catalog:browse", "catalog:detail", "catalog:compare", "catalog:compare-toggle", "catalog:compare-clear",
-    "catalog:partners", "catalog:partner", "catalog:compatibility",
-    "api:catalog-offering-list", "api:catalog-offering-detail", "api:catalog-facets", "api:catalog-chip-list",
-    "api:catalog-chip-detail", "api:catalog-partner-list", "api:catalog-partner-detail",
-    "api:catalog-compatibility-list", "api:catalog-compatibility-detail",
+    "catalog:browse",
+    "catalog:detail",
+    "catalog:compare",
+    "catalog:compare-toggle",
+    "catalog:compare-clear",
+    "catalog:partners",
+    "catalog:partner",
+    "catalog:compatibility",
+    "api:catalog-offering-list",
+    "api:catalog-offering-detail",
+    "api:catalog-facets",
+    "api:catalog-chip-list",
+    "api:catalog-chip-detail",
+    "api:catalog-partner-list",
+    "api:catalog-partner-detail",
+    "api:catalog-compatibility-list",
+    "api:catalog-compatibility-detail",
 }
 # A signed-in person's own pages, not tied to a tenant.
 PERSONAL_PAGES = {
@@ -158,6 +196,44 @@ API_OPERATOR = {
     "api:operator-tenant-verify": lambda w: {"pk": w.a_owner.tenant_id},
 }
 
+# Partner self-service: the other *partner* must see none of it. Value: role that may not open it.
+PARTNER_PAGES = {
+    "partner:listings": None,
+    "partner:listing-export-csv": None,
+    "partner:listing-export-xlsx": None,
+    "partner:listing-create": Role.VIEWER,
+    "partner:listing-import": Role.VIEWER,
+}
+PARTNER_OBJECTS = {
+    name: (lambda w: {"pk": w.listing.pk})
+    for name in (
+        "partner:listing-detail",
+        "partner:listing-edit",
+        "partner:listing-preview",
+        "partner:listing-submit",
+        "partner:listing-new-version",
+        "partner:listing-retire",
+        "api:partner-listing-detail",
+        "api:partner-listing-submit",
+        "api:partner-listing-new-version",
+        "api:partner-listing-retire",
+        "api:partner-listing-compatibility",
+    )
+}
+API_PARTNER_LISTS = {"api:partner-listing-list": None}
+REVIEW_ROUTES = {
+    "review:queue": None,
+    "review:version": lambda w: {"pk": w.listing_version.pk},
+    "review:approve": lambda w: {"pk": w.listing_version.pk},
+    "review:reject": lambda w: {"pk": w.listing_version.pk},
+}
+API_REVIEW_ROUTES = {
+    "api:partner-review-list": None,
+    "api:partner-review-detail": lambda w: {"pk": w.listing_version.pk},
+    "api:partner-review-approve": lambda w: {"pk": w.listing_version.pk},
+    "api:partner-review-reject": lambda w: {"pk": w.listing_version.pk},
+}
+
 GROUPS = [
     PUBLIC,
     PERSONAL_PAGES,
@@ -170,12 +246,27 @@ GROUPS = [
     API_PERSONAL,
     API_PERSONAL_OBJECTS,
     API_OPERATOR,
+    PARTNER_PAGES,
+    PARTNER_OBJECTS,
+    API_PARTNER_LISTS,
+    REVIEW_ROUTES,
+    API_REVIEW_ROUTES,
 ]
-API_GROUPS = [API_TENANT_LISTS, API_TENANT_OBJECTS, API_PERSONAL, API_PERSONAL_OBJECTS, API_OPERATOR]
+API_GROUPS = [
+    API_TENANT_LISTS,
+    API_TENANT_OBJECTS,
+    API_PERSONAL,
+    API_PERSONAL_OBJECTS,
+    API_OPERATOR,
+    API_REVIEW_ROUTES,
+    API_PARTNER_LISTS,
+]
+API_PREFIXES = ("api:",)
 SAMPLE_KWARGS = {
     "account_confirm_email": {"key": "nope"},
     "account_reset_password_from_key": {"uidb36": "1", "key": "set-password"},
     "tenants:invitation": {"token": "not-a-token"},
+    "partner:listing-create": {"kind": "compute"},
     "catalog:detail": {"slug": "no-such-offering"},
     "catalog:favourite": {"slug": "no-such-offering"},
     "catalog:compare-toggle": {"slug": "no-such-offering"},
@@ -185,7 +276,30 @@ SAMPLE_KWARGS = {
     "api:catalog-partner-detail": {"id": 999999},
     "api:catalog-compatibility-detail": {"pk": 999999},
 }
-OBJECT_GROUPS = {**TENANT_OBJECT_PAGES, **PERSONAL_OBJECT_PAGES, **API_TENANT_OBJECTS, **API_PERSONAL_OBJECTS}
+OBJECT_GROUPS = {
+    **TENANT_OBJECT_PAGES,
+    **PERSONAL_OBJECT_PAGES,
+    **API_TENANT_OBJECTS,
+    **API_PERSONAL_OBJECTS,
+    **PARTNER_OBJECTS,
+}
+
+
+def intruder(name, world):
+    """Who tries another tenant's object: the other partner for partner routes, else the other company."""
+    return (
+        world.pb_owner
+        if name in PARTNER_OBJECTS or name in PARTNER_PAGES or name in API_PARTNER_LISTS
+        else world.b_owner
+    )
+
+
+def owner_of(name, world):
+    return (
+        world.pa_manager
+        if name in PARTNER_OBJECTS or name in PARTNER_PAGES or name in API_PARTNER_LISTS
+        else world.a_owner
+    )
 
 
 def url_for(name, world):
@@ -197,7 +311,7 @@ def url_for(name, world):
 
 
 def is_api(name):
-    return any(name in g for g in API_GROUPS)
+    return name.startswith(API_PREFIXES)
 
 
 ROUTE_NAMES = sorted({r.name for r in all_routes()})
@@ -233,7 +347,7 @@ def test_public_routes_answer_without_server_error(name, world, anon):
 @pytest.mark.parametrize("name", sorted(OBJECT_GROUPS))
 @pytest.mark.parametrize("method", ["get", "post", "patch", "delete"])
 def test_other_tenants_objects_are_404_for_every_method(name, method, world):
-    client = member_client(world.b_owner)
+    client = member_client(intruder(name, world))
     url = url_for(name, world)
     response = (
         getattr(client, method)(url, content_type="application/json")
@@ -246,24 +360,43 @@ def test_other_tenants_objects_are_404_for_every_method(name, method, world):
 @pytest.mark.parametrize("name", sorted(OBJECT_GROUPS))
 def test_own_objects_are_reachable(name, world):
     """Guard against a vacuous 404: the same URL works for the object's own tenant."""
-    client = member_client(world.a_owner)
+    client = member_client(owner_of(name, world))
     response = client.get(url_for(name, world))
     assert response.status_code != 404
 
 
 LIST_ROUTES = sorted(
-    [*TENANT_PAGES, *API_TENANT_LISTS, "notifications:list", "notifications:bell", "api:notification-list"]
+    [
+        *TENANT_PAGES,
+        *API_TENANT_LISTS,
+        "notifications:list",
+        "notifications:bell",
+        "api:notification-list",
+        *PARTNER_PAGES,
+        *API_PARTNER_LISTS,
+    ]
 )
+
+
+def visible_text(response) -> str:
+    if response["Content-Type"].startswith("application/vnd.openxmlformats"):
+        import io
+
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+        return " ".join(str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row if c)
+    return response.content.decode()
 
 
 @pytest.mark.parametrize("name", LIST_ROUTES)
 @pytest.mark.parametrize("htmx", [False, True])
 def test_lists_and_fragments_show_none_of_another_tenants_data(name, htmx, world):
-    client = member_client(world.b_owner)
+    client = member_client(intruder(name, world))
     headers = {"HX-Request": "true"} if htmx else {}
     response = client.get(url_for(name, world), headers=headers)
     assert response.status_code == 200, response.status_code
-    body = response.content.decode()
+    body = visible_text(response)
     assert SECRET not in body
     for obj in (world.a_member, world.invitation, world.api_key, world.audit, world.note):
         assert f'data-id="{obj.pk}"' not in body or obj.pk in _own_ids(world.b_owner, obj)
@@ -281,6 +414,14 @@ def test_own_lists_do_show_own_data(world):
     client = member_client(world.a_owner)
     for name in ("tenants:members", "tenants:api-keys", "audit:list", "api:member-list", "api:invitation-list"):
         assert SECRET in client.get(reverse(name)).content.decode(), name
+    client = member_client(world.pa_manager)
+    for name in (
+        "partner:listings",
+        "partner:listing-export-csv",
+        "partner:listing-export-xlsx",
+        "api:partner-listing-list",
+    ):
+        assert SECRET in visible_text(client.get(reverse(name))), name
 
 
 @pytest.mark.parametrize(
@@ -293,7 +434,18 @@ def test_roles_without_the_permission_get_403(name, denied_role, world):
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("name", sorted([*OPERATOR_PAGES, *API_OPERATOR]))
+@pytest.mark.parametrize("name", [n for n, r in PARTNER_PAGES.items() if r is not None])
+def test_partner_viewers_cannot_change_listings(name, world):
+    assert member_client(world.pa_viewer).get(url_for(name, world)).status_code == 403
+    assert member_client(world.pa_viewer).post(url_for(name, world)).status_code == 403
+
+
+@pytest.mark.parametrize("name", sorted([*PARTNER_PAGES, *API_PARTNER_LISTS]))
+def test_partner_routes_refuse_other_kinds(name, world):
+    assert member_client(world.a_owner).get(url_for(name, world)).status_code == 403
+
+
+@pytest.mark.parametrize("name", sorted([*OPERATOR_PAGES, *API_OPERATOR, *REVIEW_ROUTES, *API_REVIEW_ROUTES]))
 def test_operator_routes_refuse_other_kinds(name, world):
     response = member_client(world.a_owner).get(url_for(name, world))
     assert response.status_code in (403, 405) if name.endswith("verify") else response.status_code == 403

@@ -129,6 +129,11 @@ def offering_new_version(*, offering: Offering, acting_membership: Membership) -
 
 @transaction.atomic(durable=True)
 def offering_submit(*, offering: Offering, acting_membership: Membership) -> OfferingVersion:
+    return submit_draft(offering=offering, acting_membership=acting_membership)
+
+
+def submit_draft(*, offering: Offering, acting_membership: Membership) -> OfferingVersion:
+    """`offering_submit` for use inside another transaction (bulk import)."""
     _require(acting_membership, Perm.MANAGE_LISTINGS)
     offering = Offering.objects.select_for_update().get(pk=offering.pk)
     version = open_version(offering)
@@ -250,6 +255,7 @@ __all__ = [
     "offering_retire",
     "offering_submit",
     "open_version",
+    "submit_draft",
     "update_draft",
     "version_approve",
     "version_reject",

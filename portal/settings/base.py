@@ -188,6 +188,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TenantKindEnum": "tenants.roles.TenantKind.choices",
         "OfferingKindEnum": "catalog.choices.OfferingKind.choices",
+        "OfferingStatusEnum": "catalog.choices.OfferingStatus.choices",
+        "CompatStatusEnum": "catalog.choices.CompatStatus.choices",
+        "IndustryEnum": "tenants.choices.Industry.choices",
     },
 }
 

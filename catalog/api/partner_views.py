@@ -1,0 +1,162 @@
+"""Partner listing API (the active partner's own listings) and operator review API.
+
+Partner endpoints take their queryset from the scoped manager through `TenantScopedApiMixin`, so
+another partner's listing is a 404 for every method. The review endpoints are cross-tenant by
+design and open to operator staff only."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from catalog.api.partner_serializers import (
+    ListingCreateSerializer,
+    ListingKindSerializer,
+    ListingPatchSerializer,
+    ListingSerializer,
+    ModelCompatibilityInputSerializer,
+    ModelCompatibilitySerializer,
+    RejectInputSerializer,
+    ReviewVersionSerializer,
+    parse_content,
+)
+from catalog.forms import PartnerListingFilter, ReviewFilter
+from catalog.models import Compatibility, Offering
+from catalog.selectors_partner import current_version, review_queue, reviewable_versions, with_versions
+from catalog.services.compatibility import compatibility_set
+from catalog.services.listings import (
+    offering_create,
+    offering_new_version,
+    offering_retire,
+    offering_submit,
+    version_approve,
+    version_reject,
+    version_update,
+)
+from tenants.api.mixins import TenantScopedApiMixin
+from tenants.roles import Perm, TenantKind
+
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
+    return request.data
+
+
+class PartnerListingViewSet(
+    TenantScopedApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The active partner's listings in every state, each with its live and open version."""
+
+    model = Offering
+    serializer_class = ListingSerializer
+    permission = Perm.VIEW_LISTINGS
+    write_permission = Perm.MANAGE_LISTINGS
+    tenant_kinds = (TenantKind.PARTNER,)
+    filterset_class = PartnerListingFilter
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if getattr(self, "swagger_fake_view", False):
+            return qs
+        return with_versions(qs).order_by("-updated_at", "-pk")
+
+    def _fresh(self, pk) -> dict:
+        return ListingSerializer(with_versions(Offering.objects.all()).get(pk=pk)).data
+
+    @extend_schema(request=ListingCreateSerializer, responses={201: ListingSerializer})
+    def create(self, request):
+        """Create a listing: its first version is a draft with this content."""
+        body = _body(request)
+        kind = ListingKindSerializer(data=body)
+        kind.is_valid(raise_exception=True)
+        content = parse_content(body.get("content"))
+        offering = offering_create(acting_membership=self.membership, kind=kind.validated_data["kind"], content=content)
+        return Response(self._fresh(offering.pk), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ListingPatchSerializer, responses=ListingSerializer)
+    def partial_update(self, request, pk=None):
+        """Change the open draft (or rejected version). A version in review or published is
+        frozen: start a new version first."""
+        offering = self.get_object()
+        content = parse_content(_body(request).get("content"))
+        version_update(version=current_version(offering), acting_membership=self.membership, content=content)
+        return Response(self._fresh(offering.pk))
+
+    @extend_schema(request=None, responses=ListingSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Submit the open version for review (it must be complete)."""
+        offering_submit(offering=self.get_object(), acting_membership=self.membership)
+        return Response(self._fresh(pk))
+
+    @extend_schema(request=None, responses=ListingSerializer)
+    @action(detail=True, methods=["post"], url_path="new-version")
+    def new_version(self, request, pk=None):
+        """Start a new draft version of a published listing; the live version stays public."""
+        offering_new_version(offering=self.get_object(), acting_membership=self.membership)
+        return Response(self._fresh(pk))
+
+    @extend_schema(request=None, responses=ListingSerializer)
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        """Take the listing out of the catalog."""
+        offering_retire(offering=self.get_object(), acting_membership=self.membership)
+        return Response(self._fresh(pk))
+
+    @extend_schema(methods=["GET"], request=None, responses=ModelCompatibilitySerializer(many=True))
+    @extend_schema(methods=["POST"], request=ModelCompatibilityInputSerializer, responses=ModelCompatibilitySerializer)
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def compatibility(self, request, pk=None):
+        """The model's chip compatibility rows; POST sets (creates or replaces) one chip's row."""
+        offering = self.get_object()
+        if request.method == "POST":
+            data = ModelCompatibilityInputSerializer(data=_body(request))
+            data.is_valid(raise_exception=True)
+            row = compatibility_set(acting_membership=self.membership, model_offering=offering, **data.validated_data)
+            return Response(ModelCompatibilitySerializer(row).data)
+        rows = (
+            Compatibility.objects.filter(model_offering=offering)
+            .select_related("chip_type")
+            .order_by("-score", "chip_type__slug")
+        )
+        return Response(ModelCompatibilitySerializer(rows, many=True).data)
+
+
+class ListingReviewViewSet(
+    TenantScopedApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Operator review: versions waiting for review across every partner (cross-tenant by design)."""
+
+    serializer_class = ReviewVersionSerializer
+    permission = Perm.REVIEW_LISTINGS
+    write_permission = Perm.REVIEW_LISTINGS
+    tenant_kinds = (TenantKind.OPERATOR,)
+    filterset_class = ReviewFilter
+
+    def get_queryset(self):
+        if self.action == "list":
+            return review_queue().select_related("chip_type", "model_offering")
+        return reviewable_versions().select_related("offering__tenant", "chip_type", "model_offering")
+
+    def _fresh(self, pk) -> dict:
+        return ReviewVersionSerializer(self.get_queryset().get(pk=pk)).data
+
+    @extend_schema(request=None, responses=ReviewVersionSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Publish the version: it becomes live, the previous live version is superseded."""
+        version_approve(version=self.get_object(), acting_membership=self.membership)
+        return Response(self._fresh(pk))
+
+    @extend_schema(request=RejectInputSerializer, responses=ReviewVersionSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Send the version back to the partner with a reason they will see."""
+        data = RejectInputSerializer(data=_body(request))
+        data.is_valid(raise_exception=True)
+        version_reject(
+            version=self.get_object(), acting_membership=self.membership, reason=data.validated_data["reason"]
+        )
+        return Response(self._fresh(pk))
