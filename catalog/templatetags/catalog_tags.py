@@ -1,16 +1,14 @@
-import markdown as md
-import nh3
 from django import template
-from django.utils.safestring import mark_safe
+
+from catalog.rendering import render_markdown
 
 register = template.Library()
 
 
 @register.filter
 def markdown_safe(text: str) -> str:
-    """Render a partner's Markdown, keeping only harmless HTML (nh3 removes scripts, handlers…)."""
-    html = md.markdown(text or "", extensions=["tables", "fenced_code", "sane_lists"])
-    return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308 - sanitised above
+    """A partner's Markdown as HTML that is safe to show to anyone."""
+    return render_markdown(text)
 
 
 @register.filter
