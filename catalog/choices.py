@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tenants.choices import Industry
 
@@ -57,7 +58,7 @@ class Modality(models.TextChoices):
 
 
 class CompatStatus(models.TextChoices):
-    VERIFIED = "verified", _("Verified")
+    VERIFIED = "verified", pgettext_lazy("compatibility", "Verified")
     EXPERIMENTAL = "experimental", _("Experimental")
     UNSUPPORTED = "unsupported", _("Unsupported")
 

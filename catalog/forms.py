@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.choices import CARD_SIZES, Modality, OfferingKind, OfferingStatus, Platform, Workload
 from catalog.models import ChipType, Offering, OfferingVersion
@@ -143,7 +144,9 @@ class ListingForm(forms.Form):
 
     # Solution template
     industry = forms.ChoiceField(label=_("Industry"), choices=BLANK + list(Industry.choices), required=False)
-    platform = forms.ChoiceField(label=_("Platform"), choices=BLANK + list(Platform.choices), required=False)
+    platform = forms.ChoiceField(
+        label=pgettext_lazy("solution template", "Platform"), choices=BLANK + list(Platform.choices), required=False
+    )
     model_offering = PublishedModelChoiceField(
         label=_("Model"), queryset=Offering.unscoped.none(), required=False, empty_label="—"
     )
