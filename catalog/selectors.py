@@ -147,17 +147,24 @@ def pools_for_chips(chip_ids, *, limit: int = 6) -> list[OfferingVersion]:
     )
 
 
-def heatmap(family: str = "") -> tuple[list[OfferingVersion], list[ChipType], dict[tuple[int, int], Compatibility]]:
-    models = live_versions().filter(kind=OfferingKind.MODEL).select_related("offering").order_by("family", "name_en")
-    if family:
-        models = models.filter(family=family)
-    models = list(models)
+def heatmap_models(family: str = ""):
+    models = (
+        live_versions()
+        .filter(kind=OfferingKind.MODEL)
+        .select_related("offering", "tenant")
+        .order_by("-popularity", "family", "name_en", "pk")
+    )
+    return models.filter(family=family) if family else models
+
+
+def heatmap(models) -> tuple[list[ChipType], dict[tuple[int, int], Compatibility]]:
+    """Chip columns and the compatibility cells for one page of models."""
     chips = list(ChipType.objects.order_by("-is_domestic", "vendor", "model"))
     cells = {
         (c.model_offering_id, c.chip_type_id): c
         for c in Compatibility.objects.filter(model_offering_id__in=[m.offering_id for m in models])
     }
-    return models, chips, cells
+    return chips, cells
 
 
 def model_families() -> list[str]:
