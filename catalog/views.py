@@ -17,6 +17,7 @@ from catalog.selectors import (
     facet_counts,
     favourite_ids,
     heatmap,
+    heatmap_models,
     live_version_by_slug,
     live_versions,
     model_families,
@@ -235,8 +236,8 @@ def compatibility(request):
     family = request.GET.get("family", "")
     if family not in families:
         family = ""
-    models, chips, cells = heatmap(family)
-    rows = [(m, [cells.get((m.offering_id, c.pk)) for c in chips]) for m in models]
-    return render(
-        request, "catalog/compatibility.html", {"rows": rows, "chips": chips, "families": families, "family": family}
-    )
+    page = Paginator(heatmap_models(family), 40).get_page(request.GET.get("page"))
+    chips, cells = heatmap(list(page))
+    rows = [(m, [cells.get((m.offering_id, c.pk)) for c in chips]) for m in page]
+    context = {"rows": rows, "chips": chips, "families": families, "family": family, "page": page}
+    return render(request, "catalog/compatibility.html", context)
