@@ -30,9 +30,10 @@ def search_terms(q: str) -> list[str]:
 
 class OfferingFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_search")
-    kind = django_filters.MultipleChoiceFilter(label=_("Kind"), choices=OfferingKind.choices)
+    # distinct=False: none of these filters joins, and DISTINCT over the wide version rows is costly.
+    kind = django_filters.MultipleChoiceFilter(label=_("Kind"), choices=OfferingKind.choices, distinct=False)
     category = django_filters.MultipleChoiceFilter(
-        label=_("Partner category"), field_name="partner_category", choices=PartnerCategory.choices
+        label=_("Partner category"), field_name="partner_category", choices=PartnerCategory.choices, distinct=False
     )
     industry = django_filters.MultipleChoiceFilter(
         label=_("Industry"), choices=Industry.choices, method="filter_industry"
@@ -41,7 +42,9 @@ class OfferingFilterSet(django_filters.FilterSet):
         django_filters.MultipleChoiceFilter(label=_("Chip vendor"), choices=vendor_choices, method="filter_vendor")
     )
     domestic = django_filters.BooleanFilter(label=_("Domestic chips only"), method="filter_domestic")
-    region = django_filters.MultipleChoiceFilter(label=_("Region"), field_name="province", choices=Province.choices)
+    region = django_filters.MultipleChoiceFilter(
+        label=_("Region"), field_name="province", choices=Province.choices, distinct=False
+    )
     price_min = django_filters.NumberFilter(label=_("Price from (CNY)"), field_name="list_price", lookup_expr="gte")
     price_max = django_filters.NumberFilter(label=_("Price to (CNY)"), field_name="list_price", lookup_expr="lte")
     chip = extend_schema_field(OpenApiTypes.STR)(
