@@ -8,8 +8,7 @@ token), or a prefix match for a Latin word. Other databases (the SQLite demo) us
 
 import re
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db import connection
+from django.db import connection, models
 
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 LATIN_WORD = re.compile(r"[a-z0-9]+")
@@ -38,8 +37,19 @@ def tsquery(terms: list[str]) -> str:
     return " & ".join(dict.fromkeys(parts))
 
 
-def search_vector():
-    return SearchVector("search_tokens", config="simple")
+@models.TextField.register_lookup
+class StoredTsMatch(models.Lookup):
+    """`search_tokens__tsmatch=raw`: match against the stored tsvector column that PostgreSQL keeps
+    beside `search_tokens` (migration 0005). Compiling from the column keeps the table alias right
+    inside subqueries (facet counts)."""
+
+    lookup_name = "tsmatch"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        column = lhs.replace('"search_tokens"', '"search_vector"')
+        return f"{column} @@ to_tsquery('simple', {rhs})", [*lhs_params, *rhs_params]
 
 
 def filter_by_terms(qs, terms: list[str]):
@@ -49,7 +59,7 @@ def filter_by_terms(qs, terms: list[str]):
         raw = tsquery(terms)
         if not raw:
             return qs.none()
-        return qs.annotate(search=search_vector()).filter(search=SearchQuery(raw, search_type="raw", config="simple"))
+        return qs.filter(search_tokens__tsmatch=raw)
     for term in terms:
         qs = qs.filter(search_text__contains=term)
     return qs

@@ -16,12 +16,6 @@ from jsonschema import Draft202012Validator
 
 from catalog import demo_data
 from catalog.choices import CompatStatus, OfferingKind, OfferingStatus, Platform, VersionState, Workload
-from catalog.management.commands.load_demo_catalog import (
-    catalog_digest,
-    demo_partner_code,
-    loader_offerings,
-    loader_partners,
-)
 from catalog.models import (
     ChipType,
     Compatibility,
@@ -31,6 +25,12 @@ from catalog.models import (
     OfferingIndustry,
     OfferingVersion,
     PartnerProfile,
+)
+from catalog.services.demo_catalog import (
+    catalog_digest,
+    demo_partner_code,
+    loader_offerings,
+    loader_partners,
 )
 from tenants.models import Tenant
 from tenants.validators import validate_uscc
