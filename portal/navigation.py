@@ -13,6 +13,7 @@ class NavItem:
     url_name: str
     permission: Perm
     kinds: tuple[str, ...] | None = None  # None: every kind
+    in_settings: bool = False  # shown under the organisation menu rather than on the bar
 
 
 NAV = (
@@ -20,10 +21,10 @@ NAV = (
     NavItem(_("Organisations"), "tenants:operator-tenants", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),
     NavItem(_("Listing review"), "review:queue", Perm.REVIEW_LISTINGS, (TenantKind.OPERATOR,)),
     NavItem(_("Our listings"), "partner:listings", Perm.VIEW_LISTINGS, (TenantKind.PARTNER,)),
-    NavItem(_("Members"), "tenants:members", Perm.VIEW_MEMBERS),
-    NavItem(_("API keys"), "tenants:api-keys", Perm.MANAGE_API_KEYS),
-    NavItem(_("Audit log"), "audit:list", Perm.VIEW_AUDIT),
-    NavItem(_("Organisation"), "tenants:organisation", Perm.VIEW_MEMBERS),
+    NavItem(_("Organisation"), "tenants:organisation", Perm.VIEW_MEMBERS, in_settings=True),
+    NavItem(_("Members"), "tenants:members", Perm.VIEW_MEMBERS, in_settings=True),
+    NavItem(_("API keys"), "tenants:api-keys", Perm.MANAGE_API_KEYS, in_settings=True),
+    NavItem(_("Audit log"), "audit:list", Perm.VIEW_AUDIT, in_settings=True),
 )
 
 
