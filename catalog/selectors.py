@@ -5,10 +5,10 @@ import hashlib
 import json
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import QueryDict
 
-from catalog.choices import CompatStatus, OfferingKind
+from catalog.choices import OfferingKind
 from catalog.filtersets import FACETS, OfferingFilterSet
 from catalog.models import (
     ChipType,
@@ -180,19 +180,10 @@ def model_families() -> list[str]:
 
 def partner_profiles(category: str = "", q: str = ""):
     qs = PartnerProfile.objects.select_related("tenant").annotate(
-        live_count=Count("tenant__offerings", filter=_live_offering_q())
+        live_count=Count("tenant__offerings", filter=Q(tenant__offerings__status="published"))
     )
     if category:
         qs = qs.filter(category=category)
     if q:
         qs = qs.filter(tenant__name_zh__icontains=q) | qs.filter(tenant__name_en__icontains=q)
     return qs.order_by("-live_count", "tenant__name_zh")
-
-
-def _live_offering_q():
-    from django.db.models import Q
-
-    return Q(tenant__offerings__status="published")
-
-
-RUNNABLE = (CompatStatus.VERIFIED, CompatStatus.EXPERIMENTAL)

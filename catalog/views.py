@@ -3,8 +3,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponseNotAllowed
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,10 +35,10 @@ COMPARE_KEY = "compare_offerings"
 COMPARE_MAX = 4
 
 
-def _facet_groups(filterset, counts) -> list[dict]:
+def _facet_groups(filterset, counts, chips) -> list[dict]:
     """What the sidebar shows: each facet's options with counts, selected ones first-class."""
     data = filterset.form.cleaned_data
-    chip_names = {c.slug: str(c) for c in ChipType.objects.all()}
+    chip_names = {c.slug: str(c) for c in chips}
     labels = {
         "kind": dict(OfferingKind.choices),
         "category": dict(PartnerCategory.choices),
@@ -67,12 +69,13 @@ def browse(request):
     page = Paginator(result_page_queryset(filterset), PAGE_SIZE).get_page(request.GET.get("page"))
     counts = facet_counts(filterset)
     chip = filterset.form.cleaned_data.get("chip")
+    chips = list(ChipType.objects.all())
     context = {
         "filterset": filterset,
         "page": page,
-        "groups": _facet_groups(filterset, counts),
+        "groups": _facet_groups(filterset, counts, chips),
         "domestic_count": counts["domestic"]["true"],
-        "chip_options": [(c.slug, str(c), counts["chip"].get(c.slug, 0)) for c in ChipType.objects.all()],
+        "chip_options": [(c.slug, str(c), counts["chip"].get(c.slug, 0)) for c in chips],
         "selected_chip": chip.slug if chip else "",
         "sorts": SORTS.items(),
         "ignored": ignored,
@@ -160,9 +163,6 @@ def compare_toggle(request, slug: str):
 
 
 def _back(request, version):
-    from django.shortcuts import redirect
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
@@ -185,8 +185,6 @@ def compare(request):
 @require_POST
 def compare_clear(request):
     request.session[COMPARE_KEY] = []
-    from django.shortcuts import redirect
-
     return redirect("catalog:compare")
 
 
@@ -204,8 +202,6 @@ def partners(request):
         category = ""
     q = request.GET.get("q", "").strip()[:100]
     page = Paginator(partner_profiles(category, q), 30).get_page(request.GET.get("page"))
-    from django.db.models import Count
-
     totals = dict(PartnerProfile.objects.values_list("category").annotate(n=Count("pk")))
     categories = [(value, label, totals.get(value, 0)) for value, label in PartnerCategory.choices]
     return render(

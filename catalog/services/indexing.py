@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 
 from catalog.choices import CompatStatus, OfferingKind, VersionState
 from catalog.models import ChipType, Compatibility, OfferingChip, OfferingIndustry, OfferingVersion, PartnerProfile
@@ -123,15 +123,8 @@ def reindex_versions(version_ids: Iterable[int]) -> int:
 
 def reindex_for_model(model_offering_id: int) -> int:
     """After a model's compatibility changed: the model and the templates built on it."""
-    ids = (
-        OfferingVersion.unscoped.filter(state=VersionState.LIVE)
-        .filter(models_q(model_offering_id))
-        .values_list("pk", flat=True)
+    live = OfferingVersion.unscoped.filter(state=VersionState.LIVE)
+    ids = live.filter(Q(offering_id=model_offering_id) | Q(model_offering_id=model_offering_id)).values_list(
+        "pk", flat=True
     )
     return reindex_versions(list(ids))
-
-
-def models_q(model_offering_id: int):
-    from django.db.models import Q
-
-    return Q(offering_id=model_offering_id) | Q(model_offering_id=model_offering_id)

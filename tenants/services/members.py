@@ -49,8 +49,7 @@ def member_change_role(*, membership: Membership, role: str, acting_membership: 
     _check_can_manage(acting_membership, membership.role, role)
     if membership.role == role:
         return membership
-    if role != membership.role:
-        _refuse_if_last_owner(membership, owners)
+    _refuse_if_last_owner(membership, owners)
     before = {"role": membership.role}
     membership.role = role
     membership.save(update_fields=["role"])
