@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "notifications",
     "billing",
     "catalog",
+    "compute",
+    "jobs",
     "portal",
 ]
 
@@ -142,6 +144,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(VAR_DIR / "broker" / "queue"),
         "data_folder_out": str(VAR_DIR / "broker" / "queue"),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        "control_folder": str(VAR_DIR / "broker" / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")

@@ -1,0 +1,191 @@
+"""Posting to the double-entry ledger: the only code that writes transactions, legs and balances.
+
+`post()` runs inside the caller's database transaction, so a posting commits or rolls back with the
+domain change it pays for (a hold with its job, a top-up with its webhook event). It
+- is idempotent: a second posting with the same key returns the first one and moves nothing;
+- locks every account it touches in ascending id order (no deadlocks between postings), then
+  refuses to take a non-signed account below zero (`InsufficientFunds`), before writing anything;
+- writes the audit row in the same transaction.
+The database backs this up: legs must sum to zero (deferred trigger), balances of non-signed
+accounts cannot go negative (CHECK) and ledger rows cannot be updated or deleted (migration 0002).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils.translation import gettext_lazy as _
+
+from audit.services import audit_record
+from billing.models import SIGNED_KINDS, Account, AccountKind, Transaction
+
+
+class LedgerError(Exception):
+    pass
+
+
+class InsufficientFunds(LedgerError):
+    """An account would go below zero. `shortfall_fen` is how much is missing."""
+
+    def __init__(self, account_id: int, kind: str, shortfall_fen: int) -> None:
+        super().__init__(f"account {account_id} ({kind}) short by {shortfall_fen} fen")
+        self.account_id = account_id
+        self.kind = kind
+        self.shortfall_fen = shortfall_fen
+
+    @property
+    def message(self) -> str:
+        return str(_("Not enough funds: ¥{amount} more is needed.").format(amount=format_fen(self.shortfall_fen)))
+
+
+@dataclass(frozen=True)
+class Posted:
+    transaction: Transaction
+    created: bool
+
+
+def format_fen(amount_fen: int) -> str:
+    """¥ amount with two decimals and thousands separators, from integer fen."""
+    sign = "-" if amount_fen < 0 else ""
+    yuan, fen = divmod(abs(amount_fen), 100)
+    return f"{sign}{yuan:,}.{fen:02d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Accounts
+# ---------------------------------------------------------------------------------------------
+
+
+def account(kind: str, *, tenant=None, ref: str = "") -> Account:
+    """The account of that kind for the tenant (or the platform when tenant is None), made on first use."""
+    obj, _created = Account.objects.get_or_create(
+        kind=kind, tenant=tenant, ref=ref, defaults={"allow_negative": kind in SIGNED_KINDS}
+    )
+    return obj
+
+
+def wallet(tenant) -> Account:
+    return account(AccountKind.WALLET, tenant=tenant)
+
+
+def holds(tenant) -> Account:
+    return account(AccountKind.HOLDS, tenant=tenant)
+
+
+def partner_payable(tenant) -> Account:
+    return account(AccountKind.PARTNER_PAYABLE, tenant=tenant)
+
+
+def platform(kind: str) -> Account:
+    return account(kind)
+
+
+def balance(tenant, kind: str = AccountKind.WALLET) -> int:
+    """A tenant's balance in fen (0 when the account does not exist yet); no lock, for display."""
+    row = Account.objects.filter(kind=kind, tenant=tenant, ref="").values_list("balance_fen", flat=True).first()
+    return row or 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Posting
+# ---------------------------------------------------------------------------------------------
+
+
+def post(
+    *,
+    kind: str,
+    key: str,
+    legs: Iterable[tuple[Account | int, int]],
+    tenant=None,
+    memo: str = "",
+    actor=None,
+    reverses: Transaction | None = None,
+) -> Posted:
+    """Post a balanced transaction. Must run inside `transaction.atomic()`."""
+    if not transaction.get_connection().in_atomic_block:
+        raise LedgerError("ledger.post() must run inside a database transaction")
+    existing = Transaction.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return Posted(existing, created=False)
+    amounts = _net(legs)
+    if not amounts:
+        raise LedgerError("a transaction needs at least one non-zero leg")
+    if sum(amounts.values()) != 0:
+        raise LedgerError(f"legs of {key} do not balance: {sum(amounts.values())}")
+    _lock_and_check(amounts)
+    txn = Transaction.objects.create(
+        kind=kind, idempotency_key=key, tenant=tenant, memo=memo[:255], created_by=actor, reverses=reverses
+    )
+    _write_legs(txn.pk, amounts)
+    audit_record(
+        action="ledger.post",
+        tenant=tenant,
+        actor=actor,
+        obj=txn,
+        after={"kind": kind, "key": key, "legs": [[acc, amt] for acc, amt in sorted(amounts.items())]},
+    )
+    return Posted(txn, created=True)
+
+
+def reverse(txn: Transaction, *, actor=None, memo: str = "") -> Posted:
+    """Post the mirror image of `txn` (its correction); once per transaction."""
+    legs = [(leg.account_id, -leg.amount_fen) for leg in txn.legs.all()]
+    return post(
+        kind="reversal",
+        key=f"reversal:{txn.pk}",
+        legs=legs,
+        tenant=txn.tenant,
+        memo=memo or f"reverses #{txn.pk}",
+        actor=actor,
+        reverses=txn,
+    )
+
+
+def _net(legs: Iterable[tuple[Account | int, int]]) -> dict[int, int]:
+    amounts: dict[int, int] = defaultdict(int)
+    for acc, amount in legs:
+        if not isinstance(amount, int):
+            raise LedgerError("amounts are integer fen")
+        amounts[acc if isinstance(acc, int) else acc.pk] += amount
+    return {acc: amt for acc, amt in amounts.items() if amt}
+
+
+def _lock_and_check(amounts: dict[int, int]) -> None:
+    ids = sorted(amounts)
+    placeholders = ",".join(["%s"] * len(ids))
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT id, kind, balance_fen, allow_negative FROM billing_account WHERE id IN ({placeholders}) "
+            f"ORDER BY id{lock}",
+            ids,
+        )
+        rows = cur.fetchall()
+    if len(rows) != len(ids):
+        raise LedgerError("unknown account in posting")
+    for account_id, kind, balance_fen, allow_negative in rows:
+        after = balance_fen + amounts[account_id]
+        if after < 0 and not allow_negative:
+            raise InsufficientFunds(account_id, kind, -after)
+
+
+def _write_legs(txn_id: int, amounts: dict[int, int]) -> None:
+    ids = sorted(amounts)
+    with connection.cursor() as cur:
+        values = ",".join(["(%s,%s,%s)"] * len(ids))
+        params: list[int] = []
+        for acc in ids:
+            params += [txn_id, acc, amounts[acc]]
+        cur.execute(f"INSERT INTO billing_leg (transaction_id, account_id, amount_fen) VALUES {values}", params)
+        cases = " ".join(["WHEN %s THEN %s"] * len(ids))
+        case_params: list[int] = []
+        for acc in ids:
+            case_params += [acc, amounts[acc]]
+        placeholders = ",".join(["%s"] * len(ids))
+        cur.execute(
+            f"UPDATE billing_account SET balance_fen = balance_fen + CASE id {cases} END WHERE id IN ({placeholders})",
+            case_params + ids,
+        )

@@ -1,0 +1,182 @@
+"""Jobs, their timeline, artifacts and metered usage."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tenants.scoping import TenantOwned
+
+
+class JobState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    QUEUED = "queued", _("Queued")
+    STARTING = "starting", _("Starting")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    TIMED_OUT = "timed_out", _("Timed out")
+
+
+ACTIVE_STATES = (JobState.PENDING, JobState.QUEUED, JobState.STARTING, JobState.RUNNING)
+# States in which a job holds quota (it has been admitted) and may occupy cards.
+ADMITTED_STATES = (JobState.QUEUED, JobState.STARTING, JobState.RUNNING)
+TERMINAL_STATES = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.TIMED_OUT)
+RETRYABLE_STATES = (JobState.FAILED, JobState.TIMED_OUT)
+
+
+class WaitReason(models.TextChoices):
+    NONE = "", _("Not waiting")
+    QUOTA = "quota", _("Your quota is in use by other jobs; this one starts when one of them ends.")
+    NO_FREE_CARDS = "no_free_cards", _("All cards in the pool are busy; the job starts when cards are free.")
+    ENGINE = "engine", _("Waiting for the compute engine to accept the job.")
+    LOADING = "loading", _("The workload is starting.")
+
+
+class Job(TenantOwned):
+    """One launch of a solution template (or a model on a pool). Retries are new attempts of the same job."""
+
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    offering = models.ForeignKey("catalog.Offering", on_delete=models.PROTECT, related_name="jobs")
+    version = models.ForeignKey("catalog.OfferingVersion", on_delete=models.PROTECT, related_name="jobs")
+    model_offering = models.ForeignKey(
+        "catalog.Offering", null=True, blank=True, on_delete=models.PROTECT, related_name="model_jobs"
+    )
+    pool = models.ForeignKey("compute.Pool", on_delete=models.PROTECT, related_name="jobs")
+    cards = models.PositiveSmallIntegerField(_("cards"))
+    workload = models.CharField(_("workload"), max_length=20)
+    params = models.JSONField(_("inputs"), default=dict)
+    state = models.CharField(_("state"), max_length=10, choices=JobState.choices, default=JobState.PENDING)
+    wait_reason = models.CharField(max_length=20, choices=WaitReason.choices, blank=True, default="")
+    failure = models.CharField(_("what went wrong"), max_length=500, blank=True)
+    progress = models.FloatField(_("progress (%)"), null=True, blank=True)
+    stage = models.CharField(_("stage"), max_length=200, blank=True)
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    engine = models.CharField(max_length=20)
+    engine_job_id = models.CharField(max_length=200, blank=True)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    time_limit_seconds = models.PositiveIntegerField()
+    estimate_fen = models.BigIntegerField(_("estimated cost (fen)"))
+    card_seconds = models.PositiveBigIntegerField(_("card-seconds used"), default=0)
+    credit_warned_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="jobs_idempotency_once",
+            ),
+            models.CheckConstraint(condition=Q(state__in=JobState.values), name="jobs_state_valid"),
+            models.CheckConstraint(condition=Q(cards__gt=0), name="jobs_has_cards"),
+        ]
+        indexes = [
+            models.Index(fields=["state", "pool"], name="jobs_state_pool"),
+            models.Index(fields=["tenant", "state"], name="jobs_tenant_state"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"#{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.state in ACTIVE_STATES and self.cancel_requested_at is None
+
+    @property
+    def can_retry(self) -> bool:
+        return self.state in RETRYABLE_STATES
+
+
+class JobEvent(TenantOwned):
+    """A transition on the job's timeline, with when and why."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
+    attempt = models.PositiveSmallIntegerField()
+    at = models.DateTimeField(db_index=True)
+    from_state = models.CharField(max_length=10, blank=True)
+    to_state = models.CharField(max_length=10, choices=JobState.choices)
+    reason = models.CharField(max_length=40, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class JobArtifact(TenantOwned):
+    """A file a job wrote to its output folder."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="artifacts")
+    attempt = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    path = models.CharField(max_length=500)
+    size = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["job", "attempt", "name"], name="jobs_artifact_once")]
+
+
+class UsageRecord(TenantOwned):
+    """Card-seconds one attempt used in one metering interval. Keyed by (job, attempt, seq): interval
+    `seq` covers [started + seq·interval, started + (seq+1)·interval), so recording it again is a no-op."""
+
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="usage")
+    attempt = models.PositiveSmallIntegerField()
+    seq = models.PositiveIntegerField()
+    pool = models.ForeignKey("compute.Pool", on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    card_seconds = models.PositiveBigIntegerField()
+    cum_card_seconds = models.PositiveBigIntegerField()
+    is_final = models.BooleanField(default=False)
+    rated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "attempt", "seq"], name="jobs_usage_once")]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(rated=False), name="jobs_usage_unrated"),
+            models.Index(fields=["tenant", "period_start"], name="jobs_usage_tenant_time"),
+        ]
+
+
+class WebhookEndpoint(TenantOwned):
+    """Where a company wants job events POSTed, signed with its secret."""
+
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(max_length=64)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="jobs_one_webhook")]
+
+
+class WebhookDelivery(TenantOwned):
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(JobEvent, on_delete=models.CASCADE, related_name="deliveries")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="jobs_delivery_once")]
