@@ -104,6 +104,9 @@ class Leg(models.Model):
         constraints = [models.CheckConstraint(condition=~Q(amount_fen=0), name="billing_leg_not_zero")]
         indexes = [models.Index(fields=["account", "transaction"], name="billing_leg_account_txn")]
 
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.amount_fen}"
+
 
 # ---------------------------------------------------------------------------------------------
 # Prices
@@ -157,7 +160,8 @@ class HoldState(models.TextChoices):
 class Hold(TenantOwned):
     """Funds reserved for a job at launch. Charges draw on it; at the end the rest is released."""
 
-    job = models.OneToOneField("jobs.Job", on_delete=models.PROTECT, related_name="hold")
+    job = models.ForeignKey("jobs.Job", on_delete=models.PROTECT, related_name="holds")
+    attempt = models.PositiveSmallIntegerField(default=1)
     amount_fen = models.BigIntegerField(_("held"))
     drawn_fen = models.BigIntegerField(_("drawn"), default=0)
     released_fen = models.BigIntegerField(_("released"), default=0)
@@ -169,10 +173,14 @@ class Hold(TenantOwned):
         verbose_name = _("hold")
         verbose_name_plural = _("holds")
         constraints = [
+            models.UniqueConstraint(fields=["job", "attempt"], name="billing_hold_once_per_attempt"),
             models.CheckConstraint(
                 condition=Q(drawn_fen__gte=0) & Q(drawn_fen__lte=models.F("amount_fen")), name="billing_hold_drawn_le"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"hold {self.pk} job {self.job_id}/{self.attempt}"
 
     @property
     def remaining_fen(self) -> int:
@@ -205,3 +213,6 @@ class Charge(TenantOwned):
             models.UniqueConstraint(fields=["job"], condition=Q(usage__isnull=True), name="billing_run_charge_once"),
         ]
         indexes = [models.Index(fields=["tenant", "period_start"], name="billing_charge_tenant_time")]
+
+    def __str__(self) -> str:
+        return f"charge {self.pk}: {self.amount_fen} fen"

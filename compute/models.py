@@ -48,6 +48,9 @@ class PoolSample(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["pool", "at"], name="compute_sample_once")]
 
+    def __str__(self) -> str:
+        return f"{self.pool_id}@{self.at:%H:%M}: {self.cards_in_use}/{self.total_cards}"
+
 
 class QuotaLimits(models.Model):
     """The three limits a quota sets, shared by defaults and per-tenant overrides."""
@@ -83,6 +86,9 @@ class QuotaDefault(QuotaLimits):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.size_class}/{self.chip_type_id or '*'}"
+
 
 class QuotaOverride(TenantOwned, QuotaLimits):
     """A tenant's own quota for one chip type, set by an operator or by approving a request."""
@@ -97,6 +103,9 @@ class QuotaOverride(TenantOwned, QuotaLimits):
         verbose_name_plural = _("quota overrides")
         constraints = [models.UniqueConstraint(fields=["tenant", "chip_type"], name="compute_override_once")]
 
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.chip_type_id}"
+
 
 class QuotaLock(TenantOwned):
     """One row per tenant and chip type, locked (SELECT … FOR UPDATE) while a launch or an admission
@@ -106,6 +115,9 @@ class QuotaLock(TenantOwned):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "chip_type"], name="compute_quota_lock_once")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.chip_type_id}"
 
 
 class RequestState(models.TextChoices):
@@ -136,3 +148,6 @@ class QuotaRequest(TenantOwned):
         verbose_name = _("quota request")
         verbose_name_plural = _("quota requests")
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"quota request {self.pk}"

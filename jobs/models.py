@@ -119,6 +119,9 @@ class JobEvent(TenantOwned):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.to_state}"
+
 
 class JobArtifact(TenantOwned):
     """A file a job wrote to its output folder."""
@@ -132,6 +135,9 @@ class JobArtifact(TenantOwned):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["job", "attempt", "name"], name="jobs_artifact_once")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class UsageRecord(TenantOwned):
@@ -157,6 +163,9 @@ class UsageRecord(TenantOwned):
             models.Index(fields=["tenant", "period_start"], name="jobs_usage_tenant_time"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.attempt}/{self.seq}"
+
 
 class WebhookEndpoint(TenantOwned):
     """Where a company wants job events POSTed, signed with its secret."""
@@ -169,6 +178,9 @@ class WebhookEndpoint(TenantOwned):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="jobs_one_webhook")]
 
+    def __str__(self) -> str:
+        return self.url
+
 
 class WebhookDelivery(TenantOwned):
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
@@ -180,3 +192,6 @@ class WebhookDelivery(TenantOwned):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["endpoint", "event"], name="jobs_delivery_once")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_id}/{self.event_id}"
