@@ -153,20 +153,29 @@ def _net(legs: Iterable[tuple[Account | int, int]]) -> dict[int, int]:
     return {acc: amt for acc, amt in amounts.items() if amt}
 
 
-def _lock_and_check(amounts: dict[int, int]) -> None:
-    ids = sorted(amounts)
+def lock(account_ids: Iterable[int]) -> dict[int, int]:
+    """Lock accounts (ascending id, the one order every posting uses) and return their balances.
+    For callers that must decide amounts from balances before posting, e.g. rating."""
+    return {row[0]: row[2] for row in _lock_rows(sorted(set(account_ids)))}
+
+
+def _lock_rows(ids: list[int]) -> list[tuple]:
     placeholders = ",".join(["%s"] * len(ids))
-    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    clause = " FOR UPDATE" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cur:
         cur.execute(
             f"SELECT id, kind, balance_fen, allow_negative FROM billing_account WHERE id IN ({placeholders}) "
-            f"ORDER BY id{lock}",
+            f"ORDER BY id{clause}",
             ids,
         )
         rows = cur.fetchall()
     if len(rows) != len(ids):
         raise LedgerError("unknown account in posting")
-    for account_id, kind, balance_fen, allow_negative in rows:
+    return rows
+
+
+def _lock_and_check(amounts: dict[int, int]) -> None:
+    for account_id, kind, balance_fen, allow_negative in _lock_rows(sorted(amounts)):
         after = balance_fen + amounts[account_id]
         if after < 0 and not allow_negative:
             raise InsufficientFunds(account_id, kind, -after)

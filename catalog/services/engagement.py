@@ -30,3 +30,17 @@ def favourite_toggle(*, user, offering: Offering) -> bool:
         return False
     Favourite.objects.get_or_create(user=user, offering=offering)
     return True
+
+
+def offering_record_launch(*, offering_ids: list[int]) -> None:
+    """Count a launch of a template and the model and pool it runs on (total, per day, popularity).
+    Runs inside the launch's transaction, so a refused launch counts nothing."""
+    today = timezone.localdate()
+    for offering_id in offering_ids:
+        Offering.unscoped.filter(pk=offering_id).update(launch_count=F("launch_count") + 1)
+        OfferingVersion.unscoped.filter(offering_id=offering_id, state="live").update(popularity=F("popularity") + 5)
+        updated = OfferingDailyStat.objects.filter(offering_id=offering_id, day=today).update(
+            launches=F("launches") + 1
+        )
+        if not updated:
+            OfferingDailyStat.objects.get_or_create(offering_id=offering_id, day=today, defaults={"launches": 1})

@@ -164,6 +164,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.expire_invitations",
         "schedule": 60 * 60,
     },
+    "jobs-reconcile": {"task": "jobs.tasks.reconcile_jobs", "schedule": 5.0, "options": {"expires": 5}},
+    "billing-rate-usage": {"task": "billing.tasks.rate_usage", "schedule": 30.0, "options": {"expires": 30}},
+    "billing-credit-guard": {"task": "billing.tasks.guard_credit", "schedule": 30.0, "options": {"expires": 30}},
+    "billing-release-stale-holds": {"task": "billing.tasks.release_stale_holds", "schedule": 60 * 60},
+    "compute-sample-pools": {"task": "compute.tasks.sample_pools", "schedule": 60.0, "options": {"expires": 60}},
 }
 
 REST_FRAMEWORK = {
@@ -214,3 +219,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+
+# Jobs, metering and money
+JOBS_ROOT = Path(env("JOBS_ROOT", default=str(VAR_DIR / "jobs")))
+ENGINE_ROOT = Path(env("ENGINE_ROOT", default=str(VAR_DIR / "engine")))
+JOB_UPLOAD_MAX_BYTES = env.int("JOB_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+METERING_INTERVAL_SECONDS = env.int("METERING_INTERVAL_SECONDS", default=60)
+JOB_MAX_RUNTIME_FACTOR = 4  # a job may run this many times its template's typical runtime
+PLATFORM_FEE_BP = env.int("PLATFORM_FEE_BP", default=1500)  # 15% of each charge
+CREDIT_WARN_SECONDS = env.int("CREDIT_WARN_SECONDS", default=15 * 60)  # warn when funds last less than this
+CREDIT_GRACE_SECONDS = env.int("CREDIT_GRACE_SECONDS", default=10 * 60)  # stop this long after the warning
+HOLD_RELEASE_AFTER_SECONDS = env.int("HOLD_RELEASE_AFTER_SECONDS", default=24 * 3600)
+COMPUTE_ENGINES = {"local": {"root": ENGINE_ROOT}}

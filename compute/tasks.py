@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from compute import pools
+
+
+@shared_task(acks_late=True)
+def sample_pools() -> int:
+    return pools.sample()
