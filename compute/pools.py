@@ -47,8 +47,14 @@ def sample() -> int:
     """Store one utilisation sample per pool for this minute (idempotent within the minute)."""
     at = timezone.now().replace(second=0, microsecond=0)
     rows = [
-        PoolSample(pool=p, at=at, cards_in_use=p.cards_in_use, total_cards=p.total_cards,
-                   queued_jobs=p.queued_jobs, running_jobs=p.running_jobs)
+        PoolSample(
+            pool=p,
+            at=at,
+            cards_in_use=p.cards_in_use,
+            total_cards=p.total_cards,
+            queued_jobs=p.queued_jobs,
+            running_jobs=p.running_jobs,
+        )
         for p in utilisation()
     ]
     PoolSample.objects.bulk_create(rows, ignore_conflicts=True)

@@ -93,8 +93,9 @@ def fits_now(limits: Limits, usage: Usage, cards: int) -> bool:
 
 
 @transaction.atomic
-def request_increase(*, tenant, actor, chip_type, concurrent_cards: int, card_hours_month: int,
-                     concurrent_jobs: int, reason: str) -> QuotaRequest:
+def request_increase(
+    *, tenant, actor, chip_type, concurrent_cards: int, card_hours_month: int, concurrent_jobs: int, reason: str
+) -> QuotaRequest:
     request = QuotaRequest.objects.create(
         tenant=tenant,
         chip_type=chip_type,
@@ -104,9 +105,18 @@ def request_increase(*, tenant, actor, chip_type, concurrent_cards: int, card_ho
         reason=reason,
         requested_by=actor,
     )
-    audit_record(action="quota.request", tenant=tenant, actor=actor, obj=request,
-                 after={"chip": chip_type.slug, "cards": concurrent_cards, "card_hours": card_hours_month,
-                        "jobs": concurrent_jobs})
+    audit_record(
+        action="quota.request",
+        tenant=tenant,
+        actor=actor,
+        obj=request,
+        after={
+            "chip": chip_type.slug,
+            "cards": concurrent_cards,
+            "card_hours": card_hours_month,
+            "jobs": concurrent_jobs,
+        },
+    )
     _tell_operators(request)
     return request
 
@@ -116,8 +126,16 @@ class DecisionError(Exception):
 
 
 @transaction.atomic
-def decide(*, request: QuotaRequest, actor, approve: bool, note: str = "", cards: int | None = None,
-           card_hours: int | None = None, jobs: int | None = None) -> QuotaRequest:
+def decide(
+    *,
+    request: QuotaRequest,
+    actor,
+    approve: bool,
+    note: str = "",
+    cards: int | None = None,
+    card_hours: int | None = None,
+    jobs: int | None = None,
+) -> QuotaRequest:
     """Approve (optionally less than asked) or reject a pending request; the company is told."""
     request = QuotaRequest.unscoped.select_for_update().get(pk=request.pk)
     if request.state != RequestState.PENDING:
@@ -144,9 +162,18 @@ def decide(*, request: QuotaRequest, actor, approve: bool, note: str = "", cards
             },
         )
     request.save()
-    audit_record(action="quota.approve" if approve else "quota.reject", tenant=request.tenant, actor=actor,
-                 obj=request, after={"cards": request.granted_cards, "card_hours": request.granted_card_hours,
-                                     "jobs": request.granted_jobs, "note": note})
+    audit_record(
+        action="quota.approve" if approve else "quota.reject",
+        tenant=request.tenant,
+        actor=actor,
+        obj=request,
+        after={
+            "cards": request.granted_cards,
+            "card_hours": request.granted_card_hours,
+            "jobs": request.granted_jobs,
+            "note": note,
+        },
+    )
     _tell_company(request)
     if approve:
         from jobs.services.lifecycle import admit_later
@@ -156,16 +183,27 @@ def decide(*, request: QuotaRequest, actor, approve: bool, note: str = "", cards
 
 
 @transaction.atomic
-def set_override(*, tenant, chip_type, actor, concurrent_cards: int, card_hours_month: int, concurrent_jobs: int,
-                 note: str = "") -> QuotaOverride:
+def set_override(
+    *, tenant, chip_type, actor, concurrent_cards: int, card_hours_month: int, concurrent_jobs: int, note: str = ""
+) -> QuotaOverride:
     override, _created = QuotaOverride.unscoped.update_or_create(
         tenant=tenant,
         chip_type=chip_type,
-        defaults={"concurrent_cards": concurrent_cards, "card_hours_month": card_hours_month,
-                  "concurrent_jobs": concurrent_jobs, "set_by": actor, "note": note},
+        defaults={
+            "concurrent_cards": concurrent_cards,
+            "card_hours_month": card_hours_month,
+            "concurrent_jobs": concurrent_jobs,
+            "set_by": actor,
+            "note": note,
+        },
     )
-    audit_record(action="quota.override", tenant=tenant, actor=actor, obj=override,
-                 after={"cards": concurrent_cards, "card_hours": card_hours_month, "jobs": concurrent_jobs})
+    audit_record(
+        action="quota.override",
+        tenant=tenant,
+        actor=actor,
+        obj=override,
+        after={"cards": concurrent_cards, "card_hours": card_hours_month, "jobs": concurrent_jobs},
+    )
     from jobs.services.lifecycle import admit_later
 
     admit_later(tenant.pk, chip_type.pk)
@@ -200,5 +238,10 @@ def _tell_company(request: QuotaRequest) -> None:
         )
         return text % {"chip": str(request.chip_type)}
 
-    notify(recipients=[request.requested_by], tenant=request.tenant, title=title, body=request.decision_note,
-           url=reverse("compute:quotas"))
+    notify(
+        recipients=[request.requested_by],
+        tenant=request.tenant,
+        title=title,
+        body=request.decision_note,
+        url=reverse("compute:quotas"),
+    )

@@ -38,8 +38,11 @@ def admit_pending(tenant_id: int, chip_type_id: int) -> int:
 @shared_task(acks_late=True)
 def reconcile_jobs() -> dict:
     """One pass over everything in flight."""
-    engines = set(Job.unscoped.filter(state__in=(JobState.QUEUED, JobState.STARTING, JobState.RUNNING))
-                  .values_list("engine", flat=True).distinct()) | set(settings.COMPUTE_ENGINES)
+    engines = set(
+        Job.unscoped.filter(state__in=(JobState.QUEUED, JobState.STARTING, JobState.RUNNING))
+        .values_list("engine", flat=True)
+        .distinct()
+    ) | set(settings.COMPUTE_ENGINES)
     for name in engines:
         try:
             lifecycle.engine_for(name).tick()
@@ -56,9 +59,7 @@ def reconcile_jobs() -> dict:
     lost = Job.unscoped.filter(state=JobState.QUEUED, engine_job_id="", created_at__lt=stale)
     for job_id, tenant_id in lost.values_list("pk", "tenant_id"):
         submit_job.delay(job_id, tenant_id=tenant_id)
-    waiting = set(
-        Job.unscoped.filter(state=JobState.PENDING).values_list("tenant_id", "pool__chip_type_id").distinct()
-    )
+    waiting = set(Job.unscoped.filter(state=JobState.PENDING).values_list("tenant_id", "pool__chip_type_id").distinct())
     for tenant_id, chip_type_id in waiting:
         lifecycle.admit(tenant_id, chip_type_id)
     for job in Job.unscoped.filter(state=JobState.PENDING, deadline__lte=timezone.now()):

@@ -13,6 +13,9 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("partner/", include("catalog.urls_partner")),
     path("operator/listings/", include("catalog.urls_review")),
+    path("jobs/", include("jobs.urls")),
+    path("compute/", include("compute.urls")),
+    path("operator/compute/", include("compute.urls_operator")),
     path("api/v1/", include("portal.api_urls")),
     path("", include("tenants.urls")),
 ]

@@ -61,6 +61,12 @@ class Perm(StrEnum):
     VIEW_LISTINGS = "listings.view"
     MANAGE_LISTINGS = "listings.manage"
     REVIEW_LISTINGS = "listings.review"
+    VIEW_JOBS = "jobs.view"
+    LAUNCH_JOBS = "jobs.launch"
+    REQUEST_QUOTA = "quota.request"
+    VIEW_BILLING = "billing.view"
+    MANAGE_BILLING = "billing.manage"
+    VIEW_SETTLEMENTS = "settlements.view"
 
 
 _EVERYONE = frozenset(Role.values)
@@ -78,6 +84,12 @@ GRANTS: dict[Perm, frozenset[str]] = {
     Perm.VIEW_LISTINGS: frozenset({Role.OWNER, Role.LISTING_MANAGER, Role.VIEWER}),
     Perm.MANAGE_LISTINGS: frozenset({Role.OWNER, Role.LISTING_MANAGER}),
     Perm.REVIEW_LISTINGS: frozenset({Role.STAFF}),
+    Perm.VIEW_JOBS: frozenset({Role.OWNER, Role.ADMIN, Role.DEVELOPER, Role.BILLING, Role.VIEWER}),
+    Perm.LAUNCH_JOBS: frozenset({Role.OWNER, Role.ADMIN, Role.DEVELOPER}),
+    Perm.REQUEST_QUOTA: frozenset({Role.OWNER, Role.ADMIN, Role.DEVELOPER}),
+    Perm.VIEW_BILLING: frozenset({Role.OWNER, Role.ADMIN, Role.BILLING, Role.VIEWER}),
+    Perm.MANAGE_BILLING: frozenset({Role.OWNER, Role.ADMIN, Role.BILLING}),
+    Perm.VIEW_SETTLEMENTS: frozenset({Role.OWNER, Role.LISTING_MANAGER, Role.VIEWER}),
 }
 
 # Permissions that only make sense in some kinds of tenant (e.g. a company owner lists nothing).
@@ -86,6 +98,12 @@ PERM_KINDS: dict[Perm, frozenset[str]] = {
     Perm.MANAGE_LISTINGS: frozenset({TenantKind.PARTNER}),
     Perm.REVIEW_LISTINGS: frozenset({TenantKind.OPERATOR}),
     Perm.OPERATE_PLATFORM: frozenset({TenantKind.OPERATOR}),
+    Perm.VIEW_JOBS: frozenset({TenantKind.COMPANY}),
+    Perm.LAUNCH_JOBS: frozenset({TenantKind.COMPANY}),
+    Perm.REQUEST_QUOTA: frozenset({TenantKind.COMPANY}),
+    Perm.VIEW_BILLING: frozenset({TenantKind.COMPANY}),
+    Perm.MANAGE_BILLING: frozenset({TenantKind.COMPANY}),
+    Perm.VIEW_SETTLEMENTS: frozenset({TenantKind.PARTNER}),
 }
 
 

@@ -1,8 +1,10 @@
 """A real Celery worker process for tests about async behaviour (not eager mode)."""
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,19 +16,39 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class Worker:
-    def __init__(self, mail_dir: Path):
+    """`beat=True` runs the periodic tasks too (embedded beat with a file schedule in `mail_dir`'s
+    folder); `env` adds settings (e.g. METERING_INTERVAL_SECONDS) for the worker process."""
+
+    def __init__(self, mail_dir: Path, *, beat: bool = False, env: dict | None = None, purge: bool = True):
         self.mail_dir = mail_dir
+        self.beat = beat
+        self.env = env or {}
+        self.purge = purge
         self.proc: subprocess.Popen | None = None
+        self.output: list[str] = []
 
     def start(self) -> "Worker":
-        app.control.purge()
+        if self.purge:
+            app.control.purge()
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "portal.settings.test",
             "DATABASE_URL": _database_url(),
             "TEST_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "TEST_EMAIL_DIR": str(self.mail_dir),
+            **self.env,
         }
+        beat = (
+            [
+                "--beat",
+                "--scheduler",
+                "celery.beat:PersistentScheduler",
+                "--schedule",
+                str(self.mail_dir.parent / "beat-schedule"),
+            ]
+            if self.beat
+            else []
+        )
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -44,6 +66,7 @@ class Worker:
                 "--without-heartbeat",
                 "--without-gossip",
                 "--without-mingle",
+                *beat,
             ],
             cwd=ROOT,
             env=env,
@@ -54,11 +77,23 @@ class Worker:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
+            self.output.append(line)
             if "ready." in line:
+                threading.Thread(target=self._drain, daemon=True).start()
                 return self
             if self.proc.poll() is not None:
                 raise RuntimeError("celery worker exited: " + self.proc.stdout.read())
         raise RuntimeError("celery worker did not start")
+
+    def _drain(self) -> None:
+        """Keep reading the worker's output so a chatty worker never blocks on a full pipe."""
+        for line in self.proc.stdout:
+            self.output.append(line)
+
+    def kill(self) -> None:
+        """kill -9: no warm shutdown, unacknowledged tasks stay in the broker."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

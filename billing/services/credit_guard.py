@@ -86,15 +86,16 @@ def _warn(job, left_fen: int) -> None:
     from tenants.roles import Role
 
     with transaction.atomic():
-        updated = type(job).unscoped.filter(pk=job.pk, credit_warned_at__isnull=True).update(
-            credit_warned_at=timezone.now()
+        updated = (
+            type(job).unscoped.filter(pk=job.pk, credit_warned_at__isnull=True).update(credit_warned_at=timezone.now())
         )
         if not updated:
             return
         people = [
             m.user
-            for m in Membership.unscoped.filter(tenant=job.tenant, role__in=(Role.OWNER, Role.ADMIN, Role.BILLING))
-            .select_related("user")
+            for m in Membership.unscoped.filter(
+                tenant=job.tenant, role__in=(Role.OWNER, Role.ADMIN, Role.BILLING)
+            ).select_related("user")
         ]
         if job.created_by and job.created_by not in people:
             people.append(job.created_by)

@@ -47,8 +47,15 @@ def card_seconds_cost(price_fen_per_card_hour: int, card_seconds: int) -> int:
 
 
 @transaction.atomic
-def set_price(*, offering, unit: str, amount_fen: int, effective_from: datetime | None = None,
-              platform_fee_bp: int | None = None, actor=None) -> PriceEntry:
+def set_price(
+    *,
+    offering,
+    unit: str,
+    amount_fen: int,
+    effective_from: datetime | None = None,
+    platform_fee_bp: int | None = None,
+    actor=None,
+) -> PriceEntry:
     """Add a price from `effective_from` (now by default). Past usage keeps the price it had."""
     fee = settings.PLATFORM_FEE_BP if platform_fee_bp is None else platform_fee_bp
     entry, _created = PriceEntry.objects.update_or_create(

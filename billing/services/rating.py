@@ -78,8 +78,9 @@ def rate_batch(batch_size: int = BATCH_SIZE) -> int:
         records = list(
             UsageRecord.unscoped.filter(pk__in=ids)
             .order_by("id")
-            .values("id", "tenant_id", "job_id", "attempt", "pool_id", "period_start", "card_seconds",
-                    "cum_card_seconds")
+            .values(
+                "id", "tenant_id", "job_id", "attempt", "pool_id", "period_start", "card_seconds", "cum_card_seconds"
+            )
         )
         pools = {
             p["id"]: (p["offering_id"], p["offering__tenant_id"])
@@ -122,7 +123,9 @@ def rate_batch(batch_size: int = BATCH_SIZE) -> int:
 def _claim(batch_size: int) -> list[int]:
     clause = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cur:
-        cur.execute(f"SELECT id FROM jobs_usagerecord WHERE rated = %s ORDER BY id LIMIT %s{clause}", [False, batch_size])
+        cur.execute(
+            f"SELECT id FROM jobs_usagerecord WHERE rated = %s ORDER BY id LIMIT %s{clause}", [False, batch_size]
+        )
         return [row[0] for row in cur.fetchall()]
 
 
@@ -163,14 +166,40 @@ def _rate_one(record, pools, prices, open_holds, accounts, balances, legs) -> Ch
     if amount <= 0:
         return None
     return _charge(
-        record["tenant_id"], record["job_id"], record["attempt"], offering_id, partner_id, price, amount,
-        record["period_start"], open_holds, accounts, balances, legs,
-        usage_id=record["id"], card_seconds=record["card_seconds"],
+        record["tenant_id"],
+        record["job_id"],
+        record["attempt"],
+        offering_id,
+        partner_id,
+        price,
+        amount,
+        record["period_start"],
+        open_holds,
+        accounts,
+        balances,
+        legs,
+        usage_id=record["id"],
+        card_seconds=record["card_seconds"],
     )
 
 
-def _charge(tenant_id, job_id, attempt, offering_id, partner_id, price, amount, at, open_holds, accounts, balances,
-            legs, *, usage_id=None, card_seconds=0) -> Charge:
+def _charge(
+    tenant_id,
+    job_id,
+    attempt,
+    offering_id,
+    partner_id,
+    price,
+    amount,
+    at,
+    open_holds,
+    accounts,
+    balances,
+    legs,
+    *,
+    usage_id=None,
+    card_seconds=0,
+) -> Charge:
     """Split one charge over its payers, add its legs to the batch and return the Charge row."""
     fee = (amount * price.platform_fee_bp * 2 + 10000) // 20000
     rest = amount
@@ -202,9 +231,20 @@ def _charge(tenant_id, job_id, attempt, offering_id, partner_id, price, amount, 
     legs[accounts["payable"][partner_id]] += amount - fee
     legs[accounts["revenue"]] += fee
     return Charge(
-        tenant_id=tenant_id, usage_id=usage_id, job_id=job_id, offering_id=offering_id, partner_id=partner_id,
-        price=price, period_start=at, card_seconds=card_seconds, amount_fen=amount, fee_fen=fee,
-        voucher_fen=voucher, hold_fen=from_hold, wallet_fen=from_wallet, unpaid_fen=rest,
+        tenant_id=tenant_id,
+        usage_id=usage_id,
+        job_id=job_id,
+        offering_id=offering_id,
+        partner_id=partner_id,
+        price=price,
+        period_start=at,
+        card_seconds=card_seconds,
+        amount_fen=amount,
+        fee_fen=fee,
+        voucher_fen=voucher,
+        hold_fen=from_hold,
+        wallet_fen=from_wallet,
+        unpaid_fen=rest,
     )
 
 
@@ -254,10 +294,27 @@ def _rate_run(job_id: int) -> int:
         accounts = _accounts({job.tenant_id}, {job.offering.tenant_id})
         balances = ledger.lock([*_flatten(accounts), *funding.voucher_accounts_for({job.tenant_id})])
         legs: dict[int, int] = defaultdict(int)
-        charge = _charge(job.tenant_id, job.pk, job.attempt, job.offering_id, job.offering.tenant_id, price,
-                         price.amount_fen, job.finished_at or timezone.now(), open_holds, accounts, balances, legs)
-        posted = ledger.post(kind=TxnKind.CHARGE, key=f"run:{job.pk}", legs=list(legs.items()), tenant=job.tenant,
-                             memo=f"job {job.pk} run price")
+        charge = _charge(
+            job.tenant_id,
+            job.pk,
+            job.attempt,
+            job.offering_id,
+            job.offering.tenant_id,
+            price,
+            price.amount_fen,
+            job.finished_at or timezone.now(),
+            open_holds,
+            accounts,
+            balances,
+            legs,
+        )
+        posted = ledger.post(
+            kind=TxnKind.CHARGE,
+            key=f"run:{job.pk}",
+            legs=list(legs.items()),
+            tenant=job.tenant,
+            memo=f"job {job.pk} run price",
+        )
         charge.transaction = posted.transaction
         charge.save()
         _save_holds(open_holds)

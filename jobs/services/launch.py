@@ -88,9 +88,11 @@ class PoolChoice:
 def pool_choices(version) -> list[PoolChoice]:
     """Every active pool, with whether the template's model runs on its chip (verified or experimental
     compatibility) and which sizes can be launched there."""
-    compat = {
-        c.chip_type_id: c for c in Compatibility.objects.filter(model_offering_id=version.model_offering_id)
-    } if version.model_offering_id else {}
+    compat = (
+        {c.chip_type_id: c for c in Compatibility.objects.filter(model_offering_id=version.model_offering_id)}
+        if version.model_offering_id
+        else {}
+    )
     choices = []
     for pool in Pool.objects.filter(is_active=True).select_related("chip_type", "offering__live_version"):
         sizes = sorted(pool.offering.live_version.card_sizes or [1]) if pool.offering.live_version else []
@@ -221,12 +223,13 @@ def _create(tenant, actor, request: LaunchRequest, estimate, choice: PoolChoice,
     quotas.lock(tenant, pool.chip_type_id)
     limits = quotas.limits_for(tenant, pool.chip_type_id)
     usage = quotas.usage_for(tenant, pool.chip_type_id)
-    quotas_link = reverse("compute:quotas")
     if request.cards > limits.concurrent_cards:
         raise LaunchError(
             _("Your quota allows %(limit)d %(chip)s cards at once; ask for more on the quotas page.")
             % {"limit": limits.concurrent_cards, "chip": pool.chip_type},
-            field="cards", code="quota", link=quotas_link,
+            field="cards",
+            code="quota",
+            link=_link("compute:quotas"),
         )
     needed_hours = request.cards * typical_minutes(version) / 60
     if usage.card_hours_month + needed_hours > limits.card_hours_month:
@@ -234,7 +237,8 @@ def _create(tenant, actor, request: LaunchRequest, estimate, choice: PoolChoice,
         raise LaunchError(
             _("This job needs about %(need).1f card-hours but only %(left).1f of this month's %(limit)d are left.")
             % {"need": needed_hours, "left": left, "limit": limits.card_hours_month},
-            code="quota", link=quotas_link,
+            code="quota",
+            link=_link("compute:quotas"),
         )
     job = Job.objects.create(
         tenant=tenant,
@@ -258,10 +262,13 @@ def _create(tenant, actor, request: LaunchRequest, estimate, choice: PoolChoice,
         holds.place(job=job, amount_fen=estimate.total_fen, actor=actor)
     except ledger.InsufficientFunds as short:
         raise LaunchError(
-            _("Your balance does not cover this job's estimated cost of ¥%(cost)s (¥%(short)s missing). "
-              "Top up your wallet and launch again.")
+            _(
+                "Your balance does not cover this job's estimated cost of ¥%(cost)s (¥%(short)s missing). "
+                "Top up your wallet and launch again."
+            )
             % {"cost": ledger.format_fen(estimate.total_fen), "short": ledger.format_fen(short.shortfall_fen)},
-            code="insufficient_funds", link=_wallet_link(),
+            code="insufficient_funds",
+            link=_link("payments:wallet"),
         ) from short
     lifecycle.transition(job, JobState.PENDING, reason="launched", from_state="")
     # Registered before admission's submit callback, so the inputs are in place when it runs.
@@ -271,9 +278,18 @@ def _create(tenant, actor, request: LaunchRequest, estimate, choice: PoolChoice,
     if version.model_offering_id:
         counted.append(version.model_offering_id)
     offering_record_launch(offering_ids=counted)
-    audit_record(action="job.launch", tenant=tenant, actor=actor, obj=job,
-                 after={"template": version.offering.slug, "pool": pool.pk, "cards": request.cards,
-                        "estimate_fen": estimate.total_fen})
+    audit_record(
+        action="job.launch",
+        tenant=tenant,
+        actor=actor,
+        obj=job,
+        after={
+            "template": version.offering.slug,
+            "pool": pool.pk,
+            "cards": request.cards,
+            "estimate_fen": estimate.total_fen,
+        },
+    )
     return job
 
 

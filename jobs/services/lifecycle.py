@@ -262,8 +262,14 @@ def _outcome(job: Job, status: EngineStatus) -> tuple[str, str]:
 
 def _collect_artifacts(job: Job) -> None:
     rows = [
-        JobArtifact(tenant_id=job.tenant_id, job=job, attempt=job.attempt, name=name,
-                    path=str(path.relative_to(settings.JOBS_ROOT)), size=path.stat().st_size)
+        JobArtifact(
+            tenant_id=job.tenant_id,
+            job=job,
+            attempt=job.attempt,
+            name=name,
+            path=str(path.relative_to(settings.JOBS_ROOT)),
+            size=path.stat().st_size,
+        )
         for name, path in storage.output_files(job, job.attempt)
     ]
     JobArtifact.unscoped.bulk_create(rows, ignore_conflicts=True)
@@ -302,9 +308,7 @@ def record_usage(job: Job, *, until: datetime, final: bool) -> int:
         elif last is not None:
             rows.append(_usage_row(job, whole, 0, cum, final=True))
     UsageRecord.unscoped.bulk_create(rows, ignore_conflicts=True)
-    total = (
-        UsageRecord.unscoped.filter(job=job).order_by().values_list("card_seconds", flat=True)
-    )
+    total = UsageRecord.unscoped.filter(job=job).order_by().values_list("card_seconds", flat=True)
     job.card_seconds = sum(total)
     job.save(update_fields=["card_seconds"])
     return len(rows)
@@ -384,14 +388,11 @@ def retry(*, job: Job, actor) -> Job:
         holds.place(job=locked, amount_fen=locked.estimate_fen, actor=actor)
         transition(locked, JobState.PENDING, reason="retry")
         try_admit(locked)
-        audit_record(action="job.retry", tenant=locked.tenant, actor=actor, obj=locked,
-                     after={"attempt": locked.attempt})
+        audit_record(
+            action="job.retry", tenant=locked.tenant, actor=actor, obj=locked, after={"attempt": locked.attempt}
+        )
     return locked
 
 
 def active_job_ids() -> list[int]:
-    return list(
-        Job.unscoped.filter(state__in=ADMITTED_STATES).exclude(engine_job_id="").values_list("pk", flat=True)
-    )
-
-
+    return list(Job.unscoped.filter(state__in=ADMITTED_STATES).exclude(engine_job_id="").values_list("pk", flat=True))

@@ -1,0 +1,4 @@
+"""Placeholder until the pages land."""
+
+app_name = "compute"
+urlpatterns: list = []

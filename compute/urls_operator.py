@@ -1,0 +1,4 @@
+"""Operator pages for pools and quotas."""
+
+app_name = "compute-operator"
+urlpatterns: list = []
