@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -302,8 +302,8 @@ def _keep_inputs(job: Job, staged: Path) -> None:
         staged.rmdir()
 
 
-def _wallet_link() -> str:
+def _link(url_name: str) -> str:
     try:
-        return reverse("payments:wallet")
-    except Exception:
+        return reverse(url_name)
+    except NoReverseMatch:  # e.g. the payments app is not installed on this site
         return ""
