@@ -169,7 +169,7 @@ def submit(job_id: int) -> bool:
             pool=f"pool-{job.pool_id}",
             pool_cards=job.pool.total_cards,
             time_limit_seconds=_time_limit(job),
-            env={},
+            env=dict(settings.JOB_EXTRA_ENV),
         )
         job.engine_job_id = engine_for(job.engine).submit(spec)
         job.submitted_at = timezone.now()

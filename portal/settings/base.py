@@ -155,6 +155,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+JOBS_TICK = env.float("JOBS_TICK_SECONDS", default=5.0)  # how often jobs are reconciled with their engines
+BILLING_TICK = env.float("BILLING_TICK_SECONDS", default=30.0)  # how often usage is rated and credit guarded
 CELERY_BEAT_SCHEDULE = {
     "notifications-daily-digest": {
         "task": "notifications.tasks.send_daily_digests",
@@ -164,9 +166,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.expire_invitations",
         "schedule": 60 * 60,
     },
-    "jobs-reconcile": {"task": "jobs.tasks.reconcile_jobs", "schedule": 5.0, "options": {"expires": 5}},
-    "billing-rate-usage": {"task": "billing.tasks.rate_usage", "schedule": 30.0, "options": {"expires": 30}},
-    "billing-credit-guard": {"task": "billing.tasks.guard_credit", "schedule": 30.0, "options": {"expires": 30}},
+    "jobs-reconcile": {"task": "jobs.tasks.reconcile_jobs", "schedule": JOBS_TICK, "options": {"expires": JOBS_TICK}},
+    "billing-rate-usage": {
+        "task": "billing.tasks.rate_usage",
+        "schedule": BILLING_TICK,
+        "options": {"expires": BILLING_TICK},
+    },
+    "billing-credit-guard": {
+        "task": "billing.tasks.guard_credit",
+        "schedule": BILLING_TICK,
+        "options": {"expires": BILLING_TICK},
+    },
     "billing-release-stale-holds": {"task": "billing.tasks.release_stale_holds", "schedule": 60 * 60},
     "compute-sample-pools": {"task": "compute.tasks.sample_pools", "schedule": 60.0, "options": {"expires": 60}},
 }
@@ -231,3 +241,5 @@ CREDIT_WARN_SECONDS = env.int("CREDIT_WARN_SECONDS", default=15 * 60)  # warn wh
 CREDIT_GRACE_SECONDS = env.int("CREDIT_GRACE_SECONDS", default=10 * 60)  # stop this long after the warning
 HOLD_RELEASE_AFTER_SECONDS = env.int("HOLD_RELEASE_AFTER_SECONDS", default=24 * 3600)
 COMPUTE_ENGINES = {"local": {"root": ENGINE_ROOT}}
+# Extra environment for every job's workload (e.g. WORKLOAD_SLOWDOWN_SECONDS to slow demos and tests).
+JOB_EXTRA_ENV = {name: value for name in ("WORKLOAD_SLOWDOWN_SECONDS",) if (value := env.str(name, default=""))}
