@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "audit.middleware.RequestContextMiddleware",
     "tenants.middleware.ActiveTenantMiddleware",
     "tenants.middleware.StaffMfaRequiredMiddleware",
+    "portal.middleware.RequestSizeLimitMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -233,7 +234,9 @@ PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 # Jobs, metering and money
 JOBS_ROOT = Path(env("JOBS_ROOT", default=str(VAR_DIR / "jobs")))
 ENGINE_ROOT = Path(env("ENGINE_ROOT", default=str(VAR_DIR / "engine")))
-JOB_UPLOAD_MAX_BYTES = env.int("JOB_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+JOB_UPLOAD_MAX_BYTES = env.int("JOB_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)  # one input file
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=64 * 1024 * 1024)  # a whole request, refused unread above
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024  # pasted documents and CSV text in form fields
 METERING_INTERVAL_SECONDS = env.int("METERING_INTERVAL_SECONDS", default=60)
 JOB_MAX_RUNTIME_FACTOR = 4  # a job may run this many times its template's typical runtime
 PLATFORM_FEE_BP = env.int("PLATFORM_FEE_BP", default=1500)  # 15% of each charge
