@@ -27,10 +27,11 @@ makemessages: install
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*' --no-obsolete
 
 demo: install messages
-	@mkdir -p var/broker/queue var/broker/processed
+	@mkdir -p var/broker/queue var/broker/processed var/broker/control
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py load_demo_catalog
+	$(BIN)/python manage.py seed_operations
 	@echo ""
 	@echo "  Open http://127.0.0.1:8000/  — Ctrl-C stops the web server, the worker and beat."
 	@echo ""

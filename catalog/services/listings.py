@@ -180,6 +180,7 @@ def version_approve(*, version: OfferingVersion, acting_membership: Membership) 
     if offering.status != OfferingStatus.RETIRED:
         offering.status = OfferingStatus.PUBLISHED
     offering.save(update_fields=["live_version", "status", "updated_at"])
+    _make_runnable(offering, version, acting_membership.user)
     reindex_versions([version.pk])
     if offering.kind == OfferingKind.COMPUTE:  # templates' typical-run cost depends on pool prices
         reindex_versions(
@@ -194,6 +195,16 @@ def version_approve(*, version: OfferingVersion, acting_membership: Membership) 
     )
     _tell_partner(offering, title=format_lazy(_("“{name}” is published"), name=version.name_zh))
     return version
+
+
+def _make_runnable(offering: Offering, version: OfferingVersion, actor) -> None:
+    """A live version's prices enter the price book; a live compute offering gets its pool."""
+    from billing.services.pricebook import sync_from_version
+    from compute.pools import ensure_pool
+
+    sync_from_version(version, actor=actor)
+    if offering.kind == OfferingKind.COMPUTE:
+        ensure_pool(offering)
 
 
 @transaction.atomic(durable=True)
