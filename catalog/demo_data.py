@@ -1181,6 +1181,21 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 LANGUAGE = {"type": "string", "title": "语言 / Language", "enum": ["zh", "en"], "default": "zh"}
 
 
+def example_csv(columns: list[tuple[str, float, float, int]], target: str, rule, rows: int = 24) -> str:
+    """A small, deterministic example data set for a tabular template: each column (name, low, high,
+    decimals) is spread over its range, and the target follows `rule(values)` — enough rows (24) for
+    the workload to split into training and test sets and learn something real."""
+    lines = [",".join([name for name, *_ in columns] + [target])]
+    for i in range(rows):
+        values = []
+        for j, (_name, low, high, decimals) in enumerate(columns):
+            step = ((i * (7 + 3 * j) + 5 * j) % rows) / (rows - 1)  # a different stride per column
+            values.append(round(low + (high - low) * step, decimals))
+        shown = [f"{v:.{d}f}" if d else str(int(v)) for v, (_n, _l, _h, d) in zip(values, columns, strict=True)]
+        lines.append(",".join([*shown, str(rule(values))]))
+    return "\n".join(lines) + "\n"
+
+
 def knowledge_base_schema(docs_title: str, questions_title: str) -> dict:
     return {
         "$schema": SCHEMA_DIALECT,
@@ -1404,8 +1419,16 @@ TEMPLATES = [
         "show which factors matter.",
         schema=tabular_schema("缺陷标签列 / Defect label column", "classification"),
         example={
-            "dataset_csv": "thickness_mm,temperature_c,pressure_kpa,line_speed,defect\n1.20,182,101,35,0\n"
-            "1.18,190,99,38,1\n1.22,180,102,34,0\n1.25,195,97,40,1\n",
+            "dataset_csv": example_csv(
+                [
+                    ("thickness_mm", 1.1, 1.3, 2),
+                    ("temperature_c", 175, 200, 0),
+                    ("pressure_kpa", 95, 105, 0),
+                    ("line_speed", 30, 42, 0),
+                ],
+                "defect",
+                lambda v: int(v[1] > 188 or v[3] > 39),
+            ),
             "target_column": "defect",
             "task": "classification",
             "test_fraction": 0.25,
@@ -1432,7 +1455,11 @@ TEMPLATES = [
         en="Trains a demand forecast on past sales, promotions and holidays, for stocking and production planning.",
         schema=tabular_schema("预测目标列（销量） / Target column (units)", "regression"),
         example={
-            "dataset_csv": "week,store,promo,holiday,units\n1,12,0,0,340\n2,12,1,0,512\n3,12,0,1,298\n4,12,1,1,450\n",
+            "dataset_csv": example_csv(
+                [("week", 1, 52, 0), ("store", 1, 12, 0), ("promo", 0, 1, 0), ("holiday", 0, 1, 0)],
+                "units",
+                lambda v: int(300 + 4 * v[0] + 160 * v[2] - 40 * v[3] + 3 * v[1]),
+            ),
             "target_column": "units",
             "task": "regression",
             "time_budget_minutes": 20,
@@ -1486,8 +1513,11 @@ TEMPLATES = [
         en="Trains an early-warning model on attendance, homework and quizzes to spot students who need help.",
         schema=tabular_schema("预警标签列 / At-risk label column", "classification"),
         example={
-            "dataset_csv": "attendance_rate,homework_rate,quiz_avg,at_risk\n0.98,0.95,86,0\n0.70,0.40,52,1\n"
-            "0.92,0.88,78,0\n0.65,0.55,49,1\n",
+            "dataset_csv": example_csv(
+                [("attendance_rate", 0.6, 1.0, 2), ("homework_rate", 0.4, 1.0, 2), ("quiz_avg", 40, 95, 0)],
+                "at_risk",
+                lambda v: int((v[0] < 0.8 and v[2] < 70) or v[1] < 0.5),
+            ),
             "target_column": "at_risk",
             "task": "classification",
         },
@@ -1573,8 +1603,11 @@ TEMPLATES = [
         en="Trains hourly passenger-flow forecasts on past ridership, weather and calendar data.",
         schema=tabular_schema("客流列 / Passenger count column", "regression"),
         example={
-            "dataset_csv": "hour,weekday,temperature,rain_mm,passengers\n8,1,18,0,5230\n9,1,19,0,4810\n"
-            "18,5,22,3,6120\n22,6,16,0,1320\n",
+            "dataset_csv": example_csv(
+                [("hour", 6, 23, 0), ("weekday", 1, 7, 0), ("temperature", 5, 35, 0), ("rain_mm", 0, 20, 0)],
+                "passengers",
+                lambda v: int(6000 - 180 * abs(v[0] - 17) - 400 * (v[1] > 5) - 60 * v[3]),
+            ),
             "target_column": "passengers",
             "task": "regression",
         },
@@ -1651,8 +1684,16 @@ TEMPLATES = [
         en="Trains a route-risk model on flight logs, weather and population data to plan safe drone routes.",
         schema=tabular_schema("风险标签列 / Risk label column", "classification"),
         example={
-            "dataset_csv": "wind_speed_ms,visibility_km,altitude_m,population_density,near_miss\n"
-            "3.2,10,120,800,0\n9.8,4,150,5200,1\n5.1,8,100,1500,0\n11.4,2,90,6100,1\n",
+            "dataset_csv": example_csv(
+                [
+                    ("wind_speed_ms", 1, 14, 1),
+                    ("visibility_km", 1, 12, 0),
+                    ("altitude_m", 60, 180, 0),
+                    ("population_density", 300, 7000, 0),
+                ],
+                "near_miss",
+                lambda v: int(v[0] > 8 or v[1] < 4),
+            ),
             "target_column": "near_miss",
             "task": "classification",
         },
@@ -1717,8 +1758,16 @@ TEMPLATES = [
         en="Trains a grasp-success predictor on simulated and real attempts to choose grasp strategies.",
         schema=tabular_schema("是否成功列 / Success column", "classification"),
         example={
-            "dataset_csv": "object_weight_g,friction,gripper_width_mm,approach_angle,success\n"
-            "120,0.6,45,90,1\n850,0.3,60,45,0\n300,0.5,50,80,1\n1200,0.2,70,30,0\n",
+            "dataset_csv": example_csv(
+                [
+                    ("object_weight_g", 80, 1400, 0),
+                    ("friction", 0.1, 0.8, 2),
+                    ("gripper_width_mm", 40, 75, 0),
+                    ("approach_angle", 20, 90, 0),
+                ],
+                "success",
+                lambda v: int(v[0] < 700 and v[1] > 0.3),
+            ),
             "target_column": "success",
             "task": "classification",
         },
@@ -1759,8 +1808,16 @@ TEMPLATES = [
         en="Trains a property regressor on composition descriptors to narrow down experiments.",
         schema=tabular_schema("目标性质列 / Target property column", "regression"),
         example={
-            "dataset_csv": "atomic_radius,electronegativity,valence,density,band_gap_ev\n"
-            "1.28,1.90,4,5.3,1.12\n1.46,1.61,3,2.7,0.00\n1.17,2.55,4,3.5,5.47\n1.34,1.81,2,7.1,3.37\n",
+            "dataset_csv": example_csv(
+                [
+                    ("atomic_radius", 1.1, 1.5, 2),
+                    ("electronegativity", 1.5, 2.6, 2),
+                    ("valence", 2, 5, 0),
+                    ("density", 2.5, 7.5, 1),
+                ],
+                "band_gap_ev",
+                lambda v: round(max(0.0, 4.8 * (v[1] - 1.55) - 2.2 * (v[0] - 1.1) + 0.1 * v[2]), 2),
+            ),
             "target_column": "band_gap_ev",
             "task": "regression",
         },

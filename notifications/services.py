@@ -30,7 +30,7 @@ def notify(
     for user in recipients:
         with translation.override(user.language or "en"):
             note = Notification.objects.create(
-                recipient=user, tenant=tenant, title=str(title)[:200], body=str(body), url=url
+                recipient=user, tenant=tenant, title=_text(title)[:200], body=_text(body), url=url
             )
         created.append(note)
         if email_mode_for(user) == EmailMode.IMMEDIATE:
@@ -51,3 +51,8 @@ def notification_mark_read(*, user, notification_id: int | None = None) -> int:
 def preference_set(*, user, email_mode: str) -> NotificationPreference:
     pref, _ = NotificationPreference.objects.update_or_create(user=user, defaults={"email_mode": email_mode})
     return pref
+
+
+def _text(value) -> str:
+    """A title or body in the active language: lazy strings render on str(), callables are called."""
+    return str(value() if callable(value) else value)

@@ -21,9 +21,18 @@ NAV = (
     NavItem(_("Organisations"), "tenants:operator-tenants", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),
     NavItem(_("Listing review"), "review:queue", Perm.REVIEW_LISTINGS, (TenantKind.OPERATOR,)),
     NavItem(_("Our listings"), "partner:listings", Perm.VIEW_LISTINGS, (TenantKind.PARTNER,)),
+    NavItem(_("Jobs"), "jobs:list", Perm.VIEW_JOBS, (TenantKind.COMPANY,)),
+    NavItem(_("Quotas"), "compute:quotas", Perm.VIEW_JOBS, (TenantKind.COMPANY,)),
+    NavItem(_("Wallet"), "payments:wallet", Perm.MANAGE_BILLING, (TenantKind.COMPANY,)),
+    NavItem(_("Pools"), "compute-operator:pools", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),
+    NavItem(_("Quota requests"), "compute-operator:quota-requests", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),
+    NavItem(
+        _("Bank transfers"), "payments:operator-bank-transfers", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)
+    ),
     NavItem(_("Organisation"), "tenants:organisation", Perm.VIEW_MEMBERS, in_settings=True),
     NavItem(_("Members"), "tenants:members", Perm.VIEW_MEMBERS, in_settings=True),
     NavItem(_("API keys"), "tenants:api-keys", Perm.MANAGE_API_KEYS, in_settings=True),
+    NavItem(_("Job webhook"), "jobs:webhook", Perm.MANAGE_API_KEYS, (TenantKind.COMPANY,), in_settings=True),
     NavItem(_("Audit log"), "audit:list", Perm.VIEW_AUDIT, in_settings=True),
 )
 

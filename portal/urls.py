@@ -16,6 +16,7 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("compute/", include("compute.urls")),
     path("operator/compute/", include("compute.urls_operator")),
+    path("payments/", include("payments.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("", include("tenants.urls")),
 ]

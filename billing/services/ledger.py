@@ -12,6 +12,7 @@ accounts cannot go negative (CHECK) and ledger rows cannot be updated or deleted
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
+from audit.context import request_ip
 from audit.services import audit_record
 from billing.models import SIGNED_KINDS, Account, AccountKind, Transaction
 
@@ -107,27 +109,67 @@ def post(
     """Post a balanced transaction. Must run inside `transaction.atomic()`."""
     if not transaction.get_connection().in_atomic_block:
         raise LedgerError("ledger.post() must run inside a database transaction")
-    existing = Transaction.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return Posted(existing, created=False)
     amounts = _net(legs)
     if not amounts:
         raise LedgerError("a transaction needs at least one non-zero leg")
     if sum(amounts.values()) != 0:
         raise LedgerError(f"legs of {key} do not balance: {sum(amounts.values())}")
+    fields = {
+        "kind": kind,
+        "idempotency_key": key,
+        "tenant": tenant,
+        "memo": memo[:255],
+        "created_by": actor,
+        "reverses": reverses,
+    }
+    audit_after = {"kind": kind, "key": key, "legs": [[acc, amt] for acc, amt in sorted(amounts.items())]}
+    if connection.vendor == "postgresql":
+        txn, created = _post_in_database(fields, amounts, audit_after)
+    else:
+        txn, created = _post_here(fields, amounts)
+        if created:
+            audit_record(action="ledger.post", tenant=tenant, actor=actor, obj=txn, after=audit_after)
+    return Posted(txn, created=created)
+
+
+def _post_in_database(fields: dict, amounts: dict[int, int], audit_after: dict) -> tuple[Transaction, bool]:
+    """PostgreSQL: the whole posting, audit row included, in one call of `billing_post()` (migration 0004)."""
+    ids = sorted(amounts)
+    actor = fields["created_by"]
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT * FROM billing_post(%s, %s, %s, %s, %s, %s, %s::bigint[], %s::bigint[], %s, %s::inet, %s::jsonb)",
+            [
+                fields["kind"],
+                fields["idempotency_key"],
+                getattr(fields["tenant"], "pk", None),
+                fields["memo"],
+                getattr(fields["created_by"], "pk", None),
+                getattr(fields["reverses"], "pk", None),
+                ids,
+                [amounts[i] for i in ids],
+                getattr(actor, "email", "") or "",
+                request_ip.get(),
+                json.dumps(audit_after),
+            ],
+        )
+        txn_id, created_at, created, short_account, short_kind, shortfall = cur.fetchone()
+    if short_account is not None:
+        raise InsufficientFunds(short_account, short_kind, shortfall)
+    if not created:
+        return Transaction.objects.get(pk=txn_id), False
+    return Transaction(pk=txn_id, created_at=created_at, **fields), True
+
+
+def _post_here(fields: dict, amounts: dict[int, int]) -> tuple[Transaction, bool]:
+    """Other databases (the SQLite demo): the same steps from Python."""
+    existing = Transaction.objects.filter(idempotency_key=fields["idempotency_key"]).first()
+    if existing is not None:
+        return existing, False
     _lock_and_check(amounts)
-    txn = Transaction.objects.create(
-        kind=kind, idempotency_key=key, tenant=tenant, memo=memo[:255], created_by=actor, reverses=reverses
-    )
+    txn = Transaction.objects.create(**fields)
     _write_legs(txn.pk, amounts)
-    audit_record(
-        action="ledger.post",
-        tenant=tenant,
-        actor=actor,
-        obj=txn,
-        after={"kind": kind, "key": key, "legs": [[acc, amt] for acc, amt in sorted(amounts.items())]},
-    )
-    return Posted(txn, created=True)
+    return txn, True
 
 
 def reverse(txn: Transaction, *, actor=None, memo: str = "") -> Posted:

@@ -61,13 +61,21 @@ class LaunchRequest:
     idempotency_key: str | None = None
 
     def fingerprint(self) -> str:
-        """What makes two API requests 'the same body' for Idempotency-Key."""
+        """What makes two requests 'the same body' for Idempotency-Key: every field and the bytes of
+        every file. Taken before the files are staged (staging adds their paths to the params)."""
+        digests = {}
+        for name, upload in sorted(self.files.items()):
+            digest = hashlib.sha256()
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+            digests[name] = digest.hexdigest()
         body = {
             "version": self.version.pk,
             "pool": self.pool.pk,
             "cards": self.cards,
             "params": self.params,
-            "files": sorted(self.files),
+            "files": digests,
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "name": self.name,
         }
@@ -128,11 +136,12 @@ def quote(version, pool: Pool, cards: int) -> pricebook.Estimate | None:
 def launch(*, tenant, actor, request: LaunchRequest) -> tuple[Job, bool]:
     """Create, pay for and (quota allowing) admit a job. Returns (job, created); `created` is False
     when an earlier launch with the same idempotency key and the same body is returned."""
+    fingerprint = request.fingerprint() if request.idempotency_key else ""
     if request.idempotency_key:
-        existing = _existing(tenant, request)
+        existing = _existing(tenant, request.idempotency_key, fingerprint)
         if existing is not None:
             return existing, False
-    choice = _check_pool(request)
+    _check_pool(request)
     estimate = quote(request.version, request.pool, request.cards)
     if estimate is None:
         raise LaunchError(_("This pool has no price yet, so it cannot be launched on."), field="pool")
@@ -140,10 +149,10 @@ def launch(*, tenant, actor, request: LaunchRequest) -> tuple[Job, bool]:
     staged = _stage_files(request)
     try:
         _check_inputs(request, staged)
-        job = _create(tenant, actor, request, estimate, choice, staged)
+        job = _create(tenant, actor, request, estimate, staged, fingerprint)
     except IntegrityError:
         shutil.rmtree(staged, ignore_errors=True)
-        existing = _existing(tenant, request) if request.idempotency_key else None
+        existing = _existing(tenant, request.idempotency_key, fingerprint) if request.idempotency_key else None
         if existing is None:
             raise
         return existing, False
@@ -153,9 +162,9 @@ def launch(*, tenant, actor, request: LaunchRequest) -> tuple[Job, bool]:
     return job, True
 
 
-def _existing(tenant, request: LaunchRequest) -> Job | None:
-    job = Job.unscoped.filter(tenant=tenant, idempotency_key=request.idempotency_key).first()
-    if job is not None and job.request_hash != request.fingerprint():
+def _existing(tenant, key: str, fingerprint: str) -> Job | None:
+    job = Job.unscoped.filter(tenant=tenant, idempotency_key=key).first()
+    if job is not None and job.request_hash != fingerprint:
         raise LaunchError(
             _("This Idempotency-Key was already used with a different request."), code="idempotency_conflict"
         )
@@ -218,7 +227,7 @@ def _check_inputs(request: LaunchRequest, staged: Path) -> None:
 
 
 @transaction.atomic(durable=True)
-def _create(tenant, actor, request: LaunchRequest, estimate, choice: PoolChoice, staged: Path) -> Job:
+def _create(tenant, actor, request: LaunchRequest, estimate, staged: Path, fingerprint: str) -> Job:
     version, pool = request.version, request.pool
     quotas.lock(tenant, pool.chip_type_id)
     limits = quotas.limits_for(tenant, pool.chip_type_id)
@@ -256,7 +265,7 @@ def _create(tenant, actor, request: LaunchRequest, estimate, choice: PoolChoice,
         estimate_fen=estimate.total_fen,
         created_by=actor,
         idempotency_key=request.idempotency_key,
-        request_hash=request.fingerprint() if request.idempotency_key else "",
+        request_hash=fingerprint,
     )
     try:
         holds.place(job=job, amount_fen=estimate.total_fen, actor=actor)

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "audit",
     "notifications",
     "billing",
+    "payments",
     "catalog",
     "compute",
     "jobs",
@@ -179,6 +180,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": BILLING_TICK},
     },
     "billing-release-stale-holds": {"task": "billing.tasks.release_stale_holds", "schedule": 60 * 60},
+    "payments-sync-overdue-topups": {"task": "payments.tasks.sync_overdue_topups", "schedule": 15 * 60},
     "compute-sample-pools": {"task": "compute.tasks.sample_pools", "schedule": 60.0, "options": {"expires": 60}},
 }
 
@@ -210,6 +212,11 @@ SPECTACULAR_SETTINGS = {
         "OfferingStatusEnum": "catalog.choices.OfferingStatus.choices",
         "CompatStatusEnum": "catalog.choices.CompatStatus.choices",
         "IndustryEnum": "tenants.choices.Industry.choices",
+        "VersionStateEnum": "catalog.choices.VersionState.choices",
+        "TopUpStateEnum": "payments.models.TopUpState.choices",
+        "BankTransferStateEnum": "payments.models.BankTransferState.choices",
+        "QuotaRequestStateEnum": "compute.models.RequestState.choices",
+        "QuotaLimitSourceEnum": "compute.selectors.LimitSource.choices",
     },
 }
 
@@ -246,3 +253,16 @@ HOLD_RELEASE_AFTER_SECONDS = env.int("HOLD_RELEASE_AFTER_SECONDS", default=24 * 
 COMPUTE_ENGINES = {"local": {"root": ENGINE_ROOT}}
 # Extra environment for every job's workload (e.g. WORKLOAD_SLOWDOWN_SECONDS to slow demos and tests).
 JOB_EXTRA_ENV = {name: value for name in ("WORKLOAD_SLOWDOWN_SECONDS",) if (value := env.str(name, default=""))}
+
+# Stripe (card, Alipay, WeChat Pay top-ups). The SDK talks to STRIPE_API_BASE: Stripe itself in
+# production, the local stand-in (payments/stripe_standin.py) in the demo and the tests.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_PAYMENT_METHODS = env.list("STRIPE_PAYMENT_METHODS", default=["card"])  # + "alipay", "wechat_pay"
+PAYMENTS_BANK_ACCOUNT = {
+    "account_name": env("PAYMENTS_BANK_ACCOUNT_NAME", default="AI工厂平台有限公司"),
+    "bank_name": env("PAYMENTS_BANK_NAME", default="中国银行成都分行"),
+    "account_number": env("PAYMENTS_BANK_ACCOUNT_NUMBER", default=""),
+    "swift": env("PAYMENTS_BANK_SWIFT", default=""),
+}

@@ -1,0 +1,145 @@
+"""Serializers of the quota and pool API. Request rules (raise at least one limit, lower none; grant
+at most what was asked) are the same functions the page forms use."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import ChipType
+from compute.forms import LIMIT_FIELDS, MAX_LIMIT, grant_problems, request_problems
+from compute.models import Pool, QuotaRequest, RequestState
+from compute.quotas import limits_for
+from compute.selectors import LimitSource
+from tenants.choices import SizeClass
+
+
+def _limit(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, **kwargs)
+
+
+class QuotaLimitsSerializer(serializers.Serializer):
+    concurrent_cards = serializers.IntegerField()
+    card_hours_month = serializers.IntegerField()
+    concurrent_jobs = serializers.IntegerField()
+
+
+class QuotaUsageSerializer(serializers.Serializer):
+    cards = serializers.IntegerField(help_text="Cards held by running and admitted jobs now.")
+    jobs = serializers.IntegerField(help_text="Jobs running or admitted now.")
+    card_hours_month = serializers.FloatField(help_text="Card-hours metered since the start of the month.")
+
+
+class QuotaSerializer(serializers.Serializer):
+    """A company's limits and usage on one chip type."""
+
+    chip = serializers.CharField(source="chip.slug")
+    chip_name = serializers.CharField(source="chip")
+    source = serializers.ChoiceField(choices=LimitSource.choices, help_text="Where the limits come from.")
+    limits = QuotaLimitsSerializer()
+    usage = QuotaUsageSerializer()
+
+
+class QuotaRequestSerializer(serializers.ModelSerializer):
+    chip = serializers.CharField(source="chip_type.slug")
+    chip_name = serializers.CharField(source="chip_type")
+    state = serializers.ChoiceField(choices=RequestState.choices)
+
+    class Meta:
+        model = QuotaRequest
+        fields = [
+            "id",
+            "chip",
+            "chip_name",
+            *LIMIT_FIELDS,
+            "reason",
+            "state",
+            "decision_note",
+            "granted_cards",
+            "granted_card_hours",
+            "granted_jobs",
+            "created_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class QuotaRequestCreateSerializer(serializers.Serializer):
+    """Ask for higher limits on one chip type. Send all three limits; keep the ones you do not need
+    raised at their current value (GET quotas/ shows them)."""
+
+    chip = serializers.SlugRelatedField(slug_field="slug", queryset=ChipType.objects.all())
+    concurrent_cards = _limit()
+    card_hours_month = _limit()
+    concurrent_jobs = _limit()
+    reason = serializers.CharField(max_length=2000)
+
+    def validate(self, attrs):
+        current = limits_for(self.context["tenant"], attrs["chip"].pk)
+        problems = request_problems(current, attrs)
+        if problems:
+            raise serializers.ValidationError({name: [message] for name, message in problems.items()})
+        return attrs
+
+
+class QuotaCompanySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="display_name")
+    credit_code = serializers.CharField()
+    size_class = serializers.ChoiceField(choices=SizeClass.choices)
+
+
+class OperatorQuotaRequestSerializer(QuotaRequestSerializer):
+    """A request with its company and the company's limits now (`context["current"]`: id → Limits)."""
+
+    company = QuotaCompanySerializer(source="tenant")
+    current = serializers.SerializerMethodField(help_text="The company's limits on this chip type now.")
+
+    class Meta(QuotaRequestSerializer.Meta):
+        fields = ["id", "company", "current", *QuotaRequestSerializer.Meta.fields[1:]]
+        read_only_fields = fields
+
+    @extend_schema_field(QuotaLimitsSerializer)
+    def get_current(self, obj: QuotaRequest) -> dict:
+        return QuotaLimitsSerializer(self.context["current"][obj.pk]).data
+
+
+class QuotaApproveInputSerializer(serializers.Serializer):
+    """Grants default to what was asked; each may be lower, none higher."""
+
+    concurrent_cards = _limit(required=False)
+    card_hours_month = _limit(required=False)
+    concurrent_jobs = _limit(required=False)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        problems = grant_problems(self.context["quota_request"], attrs)
+        if problems:
+            raise serializers.ValidationError({name: [message] for name, message in problems.items()})
+        return attrs
+
+
+class QuotaRejectInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, help_text="Why not; the company sees this.")
+
+
+class PoolUtilisationSerializer(serializers.ModelSerializer):
+    chip = serializers.CharField(source="chip_type.slug")
+    chip_name = serializers.CharField(source="chip_type")
+    cards_in_use = serializers.IntegerField()
+    running_jobs = serializers.IntegerField()
+    queued_jobs = serializers.IntegerField()
+
+    class Meta:
+        model = Pool
+        fields = [
+            "id",
+            "name",
+            "chip",
+            "chip_name",
+            "engine",
+            "is_active",
+            "total_cards",
+            "cards_in_use",
+            "running_jobs",
+            "queued_jobs",
+        ]
+        read_only_fields = fields
