@@ -8,11 +8,15 @@ MO     := $(PO:.po=.mo)
 
 .PHONY: demo test install messages makemessages services lint demo-code clean
 
+# Debian packages: PDF statements (Pango via WeasyPrint, CJK fonts), gettext for the catalogues.
+DEBIAN_PACKAGES = gettext fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
+
 install: $(STAMP)
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@scripts/apt-install.sh $(DEBIAN_PACKAGES)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 

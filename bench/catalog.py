@@ -61,7 +61,7 @@ def ensure_database(name: str, admin_dsn: str) -> None:
 
 def manage(env: dict, *args: str) -> str:
     command = [PYTHON, "manage.py", *args]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if done.returncode:
         sys.exit(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
@@ -116,7 +116,7 @@ def wait_until_up(port: int, server: subprocess.Popen, seconds: float = 60) -> N
 
 def load_with_wrk(url: str, seconds: int, concurrency: int) -> tuple[float, int]:
     threads = max(1, min(2, concurrency))
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [shutil.which("wrk"), f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "30s", url],
         capture_output=True,
         text=True,
@@ -215,7 +215,7 @@ def main() -> None:
 def run(args, env: dict, path: str, log) -> list[Result]:
     """Start the server, then load and measure each size; the server is always stopped."""
     targets = sorted(int(s) for s in args.sizes.split(","))[: 1 if args.no_load else None]
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [PYTHON, "manage.py", "runserver", f"{HOST}:{args.port}", "--noreload"],
         cwd=ROOT,
         env=env,

@@ -29,6 +29,14 @@ WALLETS = 1000
 PG = ["-h", "127.0.0.1", "-U", "postgres"]
 
 
+def bench_code(prefix: str, n: int) -> str:
+    """A valid credit code of the bench's own series, so reruns and other benches never collide."""
+    from tenants.validators import uscc_check_char
+
+    first17 = f"91510100{prefix}{n:07d}"
+    return first17 + uscc_check_char(first17)
+
+
 def django_setup() -> None:
     os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB}")
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
@@ -53,12 +61,12 @@ def prepare() -> list[int]:
 
     have = list(Account.objects.filter(kind=AccountKind.WALLET, tenant__name_en__startswith="Ledger bench"))
     for i in range(len(have), WALLETS):
-        tenant = TenantFactory(name_en=f"Ledger bench {i}")
+        tenant = TenantFactory(name_en=f"Ledger bench {i}", credit_code=bench_code("LB", i))
         with transaction.atomic():
             ledger.post(
                 kind=TxnKind.TOP_UP,
                 key=f"bench-fund:{tenant.pk}",
-                legs=[(ledger.platform(AccountKind.PAYMENT_CLEARING), -10**12), (ledger.wallet(tenant), 10**12)],
+                legs=[(ledger.platform(AccountKind.PAYMENT_CLEARING), -(10**12)), (ledger.wallet(tenant), 10**12)],
                 tenant=tenant,
             )
     del Tenant
@@ -83,7 +91,9 @@ def client(args: tuple) -> int:
     while time.monotonic() < stop:
         src, dst = rng.sample(wallets, 2)
         with transaction.atomic():
-            ledger.post(kind=TxnKind.ADJUSTMENT, key=f"bench:{seed}:{time.time_ns()}:{done}", legs=[(src, -1), (dst, 1)])
+            ledger.post(
+                kind=TxnKind.ADJUSTMENT, key=f"bench:{seed}:{time.time_ns()}:{done}", legs=[(src, -1), (dst, 1)]
+            )
         done += 1
     return done
 

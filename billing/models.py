@@ -190,12 +190,26 @@ class Hold(TenantOwned):
 class Charge(TenantOwned):
     """The money side of one usage record (or of a per-run price): who paid what, to whom."""
 
+    # Indexed for what reads charges (a job's page, a tenant's or a partner's period); rating writes
+    # thousands a second, so nothing else is.
+    # tenant, offering, partner and price repeat what the job, its pool and the price book say, and
+    # only rating writes them (from those rows, in the same transaction), so the database does not
+    # re-check them: each foreign-key check is paid at commit for every charge.
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
     usage = models.OneToOneField("jobs.UsageRecord", null=True, blank=True, on_delete=models.PROTECT)
     job = models.ForeignKey("jobs.Job", on_delete=models.PROTECT, related_name="charges")
-    offering = models.ForeignKey("catalog.Offering", on_delete=models.PROTECT, related_name="+")
-    partner = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="+")
-    price = models.ForeignKey(PriceEntry, on_delete=models.PROTECT, related_name="+")
-    period_start = models.DateTimeField(db_index=True)
+    offering = models.ForeignKey(
+        "catalog.Offering", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    partner = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    price = models.ForeignKey(
+        PriceEntry, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    period_start = models.DateTimeField()
     card_seconds = models.PositiveBigIntegerField(default=0)
     amount_fen = models.BigIntegerField(_("amount"))
     fee_fen = models.BigIntegerField(_("platform fee"))
@@ -203,7 +217,7 @@ class Charge(TenantOwned):
     hold_fen = models.BigIntegerField(_("paid from the hold"), default=0)
     wallet_fen = models.BigIntegerField(_("paid from the wallet"), default=0)
     unpaid_fen = models.BigIntegerField(_("not covered"), default=0)
-    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="+")
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="+", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -212,7 +226,10 @@ class Charge(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["job"], condition=Q(usage__isnull=True), name="billing_run_charge_once"),
         ]
-        indexes = [models.Index(fields=["tenant", "period_start"], name="billing_charge_tenant_time")]
+        indexes = [
+            models.Index(fields=["tenant", "period_start"], name="billing_charge_tenant_time"),
+            models.Index(fields=["partner", "period_start"], name="billing_charge_partner_time"),
+        ]
 
     def __str__(self) -> str:
         return f"charge {self.pk}: {self.amount_fen} fen"

@@ -144,10 +144,12 @@ class UsageRecord(TenantOwned):
     """Card-seconds one attempt used in one metering interval. Keyed by (job, attempt, seq): interval
     `seq` covers [started + seq·interval, started + (seq+1)·interval), so recording it again is a no-op."""
 
-    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="usage")
+    # Few indexes on purpose: rating updates every row once, and each index costs that update.
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="usage", db_index=False)
     attempt = models.PositiveSmallIntegerField()
     seq = models.PositiveIntegerField()
-    pool = models.ForeignKey("compute.Pool", on_delete=models.PROTECT, related_name="+")
+    pool = models.ForeignKey("compute.Pool", on_delete=models.PROTECT, related_name="+", db_index=False)
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
     card_seconds = models.PositiveBigIntegerField()

@@ -31,6 +31,7 @@ urlpatterns = [
     path("catalog/", include("catalog.api.urls")),
     path("partner/", include("catalog.api.urls_partner")),
     path("payments/", include("payments.api.urls")),
+    path("billing/", include("statements.api.urls")),
     path("", include("compute.api.urls")),
     path("", include("jobs.api.urls")),
     path("", include(router.urls)),

@@ -23,6 +23,7 @@ NAV = (
     NavItem(_("Our listings"), "partner:listings", Perm.VIEW_LISTINGS, (TenantKind.PARTNER,)),
     NavItem(_("Jobs"), "jobs:list", Perm.VIEW_JOBS, (TenantKind.COMPANY,)),
     NavItem(_("Quotas"), "compute:quotas", Perm.VIEW_JOBS, (TenantKind.COMPANY,)),
+    NavItem(_("Spending"), "statements:spending", Perm.VIEW_BILLING, (TenantKind.COMPANY,)),
     NavItem(_("Wallet"), "payments:wallet", Perm.MANAGE_BILLING, (TenantKind.COMPANY,)),
     NavItem(_("Pools"), "compute-operator:pools", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),
     NavItem(_("Quota requests"), "compute-operator:quota-requests", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),

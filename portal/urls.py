@@ -17,6 +17,7 @@ urlpatterns = [
     path("compute/", include("compute.urls")),
     path("operator/compute/", include("compute.urls_operator")),
     path("payments/", include("payments.urls")),
+    path("billing/", include("statements.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("", include("tenants.urls")),
 ]

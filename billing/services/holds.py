@@ -15,7 +15,7 @@ from billing.services import ledger
 def place(*, job, amount_fen: int, actor=None) -> Hold:
     """Reserve `amount_fen` of the job's tenant's wallet for this attempt. Raises
     `ledger.InsufficientFunds` (and the caller's transaction rolls back) when the wallet is short."""
-    hold = Hold.objects.create(tenant=job.tenant, job=job, attempt=job.attempt, amount_fen=amount_fen)
+    hold = Hold.unscoped.create(tenant=job.tenant, job=job, attempt=job.attempt, amount_fen=amount_fen)
     if amount_fen:
         ledger.post(
             kind=TxnKind.HOLD,

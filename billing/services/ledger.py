@@ -85,6 +85,20 @@ def platform(kind: str) -> Account:
     return account(kind)
 
 
+def tenant_accounts(kind: str, tenant_ids: Iterable[int]) -> dict[int, int]:
+    """{tenant id: account id} of one kind for many tenants, made where missing (two queries, not 2n)."""
+    wanted = set(tenant_ids)
+    found = dict(Account.objects.filter(kind=kind, ref="", tenant_id__in=wanted).values_list("tenant_id", "pk"))
+    missing = wanted - found.keys()
+    if missing:
+        Account.objects.bulk_create(
+            [Account(kind=kind, tenant_id=t, ref="", allow_negative=kind in SIGNED_KINDS) for t in missing],
+            ignore_conflicts=True,
+        )
+        found |= dict(Account.objects.filter(kind=kind, ref="", tenant_id__in=missing).values_list("tenant_id", "pk"))
+    return found
+
+
 def balance(tenant, kind: str = AccountKind.WALLET) -> int:
     """A tenant's balance in fen (0 when the account does not exist yet); no lock, for display."""
     row = Account.objects.filter(kind=kind, tenant=tenant, ref="").values_list("balance_fen", flat=True).first()

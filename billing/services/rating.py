@@ -69,19 +69,17 @@ def rate_pending(batch_size: int = BATCH_SIZE, max_batches: int = 100) -> int:
 
 def rate_batch(batch_size: int = BATCH_SIZE) -> int:
     from compute.models import Pool
-    from jobs.models import UsageRecord
 
     with transaction.atomic():
-        ids = _claim(batch_size)
-        if not ids:
+        if connection.vendor == "postgresql":
+            # A batch lost in a crash is simply rated again (nothing of it was kept), so it need not
+            # wait for its commit to reach the disk.
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL synchronous_commit = off")
+        records = _claim(batch_size)
+        if not records:
             return 0
-        records = list(
-            UsageRecord.unscoped.filter(pk__in=ids)
-            .order_by("id")
-            .values(
-                "id", "tenant_id", "job_id", "attempt", "pool_id", "period_start", "card_seconds", "cum_card_seconds"
-            )
-        )
+        ids = [r["id"] for r in records]
         pools = {
             p["id"]: (p["offering_id"], p["offering__tenant_id"])
             for p in Pool.objects.filter(pk__in={r["pool_id"] for r in records}).values(
@@ -100,7 +98,7 @@ def rate_batch(batch_size: int = BATCH_SIZE) -> int:
         accounts = _accounts(tenants, partners)
         balances = ledger.lock([*_flatten(accounts), *funding.voucher_accounts_for(tenants)])
         legs: dict[int, int] = defaultdict(int)
-        charges: list[Charge] = []
+        charges: list[dict] = []
         for record in records:
             charge = _rate_one(record, pools, prices, open_holds, accounts, balances, legs)
             if charge is not None:
@@ -112,37 +110,53 @@ def rate_batch(batch_size: int = BATCH_SIZE) -> int:
                 legs=list(legs.items()),
                 memo=f"usage records {ids[0]}–{ids[-1]} ({len(ids)})",
             )
-            for charge in charges:
-                charge.transaction = posted.transaction
-            Charge.unscoped.bulk_create(charges, batch_size=2000)
+            _write_charges(charges, posted.transaction.pk)
         _save_holds(open_holds)
         _mark_rated(ids)
         return len(ids)
 
 
-def _claim(batch_size: int) -> list[int]:
+CLAIMED = ("id", "tenant_id", "job_id", "attempt", "pool_id", "period_start", "card_seconds", "cum_card_seconds")
+
+
+def _claim(batch_size: int) -> list[dict]:
+    """Lock and read up to `batch_size` unrated records; records another rater holds are skipped."""
     clause = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT id FROM jobs_usagerecord WHERE rated = %s ORDER BY id LIMIT %s{clause}", [False, batch_size]
+            f"SELECT {', '.join(CLAIMED)} FROM jobs_usagerecord WHERE rated = %s ORDER BY id LIMIT %s{clause}",
+            [False, batch_size],
         )
-        return [row[0] for row in cur.fetchall()]
+        rows = cur.fetchall()
+    if connection.vendor != "postgresql":  # SQLite returns text for datetimes in raw queries
+        from jobs.models import UsageRecord
+
+        field = UsageRecord._meta.get_field("period_start")
+        converters = connection.ops.get_db_converters(field.get_col(UsageRecord._meta.db_table))
+        rows = [(*r[:5], _convert(r[5], converters, field), *r[6:]) for r in rows]
+    return [dict(zip(CLAIMED, row, strict=True)) for row in rows]
+
+
+def _convert(value, converters, field):
+    for converter in converters:
+        value = converter(value, field, connection)
+    return value
 
 
 def _mark_rated(ids: list[int]) -> None:
-    placeholders = ",".join(["%s"] * len(ids))
     with connection.cursor() as cur:
-        cur.execute(f"UPDATE jobs_usagerecord SET rated = %s WHERE id IN ({placeholders})", [True, *ids])
+        if connection.vendor == "postgresql":
+            cur.execute("UPDATE jobs_usagerecord SET rated = true WHERE id = ANY(%s)", [ids])
+        else:
+            placeholders = ",".join(["%s"] * len(ids))
+            cur.execute(f"UPDATE jobs_usagerecord SET rated = %s WHERE id IN ({placeholders})", [True, *ids])
 
 
 def _accounts(tenants: set[int], partners: set[int]) -> dict:
-    from tenants.models import Tenant
-
-    by_id = Tenant.objects.in_bulk(tenants | partners)
     return {
-        "wallet": {t: ledger.wallet(by_id[t]).pk for t in tenants},
-        "holds": {t: ledger.holds(by_id[t]).pk for t in tenants},
-        "payable": {p: ledger.partner_payable(by_id[p]).pk for p in partners},
+        "wallet": ledger.tenant_accounts(AccountKind.WALLET, tenants),
+        "holds": ledger.tenant_accounts(AccountKind.HOLDS, tenants),
+        "payable": ledger.tenant_accounts(AccountKind.PARTNER_PAYABLE, partners),
         "revenue": ledger.platform(AccountKind.PLATFORM_REVENUE).pk,
         "loss": ledger.platform(AccountKind.CREDIT_LOSS).pk,
     }
@@ -230,22 +244,54 @@ def _charge(
         legs[accounts["loss"]] -= rest
     legs[accounts["payable"][partner_id]] += amount - fee
     legs[accounts["revenue"]] += fee
-    return Charge(
-        tenant_id=tenant_id,
-        usage_id=usage_id,
-        job_id=job_id,
-        offering_id=offering_id,
-        partner_id=partner_id,
-        price=price,
-        period_start=at,
-        card_seconds=card_seconds,
-        amount_fen=amount,
-        fee_fen=fee,
-        voucher_fen=voucher,
-        hold_fen=from_hold,
-        wallet_fen=from_wallet,
-        unpaid_fen=rest,
-    )
+    return {
+        "tenant_id": tenant_id,
+        "usage_id": usage_id,
+        "job_id": job_id,
+        "offering_id": offering_id,
+        "partner_id": partner_id,
+        "price_id": price.pk,
+        "period_start": at,
+        "card_seconds": card_seconds,
+        "amount_fen": amount,
+        "fee_fen": fee,
+        "voucher_fen": voucher,
+        "hold_fen": from_hold,
+        "wallet_fen": from_wallet,
+        "unpaid_fen": rest,
+    }
+
+
+CHARGE_COLUMNS = (
+    "tenant_id",
+    "usage_id",
+    "job_id",
+    "offering_id",
+    "partner_id",
+    "price_id",
+    "period_start",
+    "card_seconds",
+    "amount_fen",
+    "fee_fen",
+    "voucher_fen",
+    "hold_fen",
+    "wallet_fen",
+    "unpaid_fen",
+)
+
+
+def _write_charges(charges: list[dict], transaction_id: int) -> None:
+    """Insert the batch's charges: with COPY on PostgreSQL (the bulk of a batch's time otherwise)."""
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        Charge.unscoped.bulk_create(
+            [Charge(**c, transaction_id=transaction_id, created_at=now) for c in charges], batch_size=2000
+        )
+        return
+    columns = ", ".join((*CHARGE_COLUMNS, "transaction_id", "created_at"))
+    with connection.cursor() as cur, cur.cursor.copy(f"COPY billing_charge ({columns}) FROM STDIN") as copy:
+        for c in charges:
+            copy.write_row((*(c[name] for name in CHARGE_COLUMNS), transaction_id, now))
 
 
 def _save_holds(open_holds: dict) -> None:
@@ -315,8 +361,7 @@ def _rate_run(job_id: int) -> int:
             tenant=job.tenant,
             memo=f"job {job.pk} run price",
         )
-        charge.transaction = posted.transaction
-        charge.save()
+        Charge.unscoped.create(**charge, transaction=posted.transaction)
         _save_holds(open_holds)
         return 1
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "notifications",
     "billing",
     "payments",
+    "statements",
     "catalog",
     "compute",
     "jobs",
@@ -180,6 +181,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": BILLING_TICK},
     },
     "billing-release-stale-holds": {"task": "billing.tasks.release_stale_holds", "schedule": 60 * 60},
+    "statements-check-budgets": {
+        "task": "statements.tasks.check_budgets",
+        "schedule": 10 * 60,
+        "options": {"expires": 10 * 60},
+    },
     "payments-sync-overdue-topups": {"task": "payments.tasks.sync_overdue_topups", "schedule": 15 * 60},
     "compute-sample-pools": {"task": "compute.tasks.sample_pools", "schedule": 60.0, "options": {"expires": 60}},
 }
@@ -235,6 +241,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # WeasyPrint and fontTools write several lines per PDF at INFO.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 

@@ -1,4 +1,4 @@
-"""The jobs API, called with API keys as programs would (mounted by tests/jobs/urls_jobs_api.py)."""
+"""The jobs API, called with API keys as programs would."""
 
 import json
 import os
@@ -21,8 +21,6 @@ from tests.jobs.world import (
     launch_job,
     use_own_job_files,
 )
-
-pytestmark = pytest.mark.urls("tests.jobs.urls_jobs_api")
 
 
 @pytest.fixture(autouse=True)
@@ -246,5 +244,5 @@ def test_artifacts_list_and_download(world):
 
 def test_openapi_schema_has_no_warnings(db):
     call_command(
-        "spectacular", "--validate", "--fail-on-warn", "--file", os.devnull, "--urlconf", "tests.jobs.urls_jobs_api"
+        "spectacular", "--validate", "--fail-on-warn", "--file", os.devnull
     )

@@ -15,6 +15,8 @@ def test_production_settings_pass_check_deploy():
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "CACHE_URL": "redis://127.0.0.1:6379/1",
+        "STRIPE_SECRET_KEY": "sk_live_example",
+        "STRIPE_WEBHOOK_SECRET": "whsec_example",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
