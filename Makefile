@@ -8,8 +8,9 @@ MO     := $(PO:.po=.mo)
 
 .PHONY: demo test install messages makemessages services lint demo-code clean
 
-# Debian packages: PDF statements (Pango via WeasyPrint, CJK fonts), gettext for the catalogues.
-DEBIAN_PACKAGES = gettext fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
+# Debian packages: PDF statements (Pango via WeasyPrint, CJK fonts), gettext for the catalogues,
+# Chromium for the browser tests (Playwright drives Debian's Chromium; it downloads no browser).
+DEBIAN_PACKAGES = gettext fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils chromium
 
 install: $(STAMP)
 

@@ -3,8 +3,9 @@ same process, middleware and settings as the page it is compared with."""
 
 from functools import lru_cache
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 from portal.urls import handler403, handler404, handler500  # noqa: F401
 from portal.urls import urlpatterns as portal_urlpatterns
@@ -25,4 +26,14 @@ def bare(request: HttpRequest) -> HttpResponse:
     return HttpResponse(_body(size), content_type="text/html; charset=utf-8")
 
 
-urlpatterns = [path("bench/bare/", bare, name="bench-bare"), *portal_urlpatterns]
+@csrf_exempt
+def bare_json(request: HttpRequest) -> JsonResponse:
+    """A POST that reads a JSON body and answers 201, doing nothing else: the baseline for launches."""
+    return JsonResponse({"bytes": len(request.body)}, status=201)
+
+
+urlpatterns = [
+    path("bench/bare/", bare, name="bench-bare"),
+    path("bench/bare-json/", bare_json, name="bench-bare-json"),
+    *portal_urlpatterns,
+]

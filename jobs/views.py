@@ -187,12 +187,22 @@ class JobListView(TenantPageMixin, TemplateView):
 
 class JobPageMixin(TenantPageMixin):
     permission = Perm.VIEW_JOBS
+    _job: Job | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        # Look the job up before the method check, so another company's job is a 404 for every
+        # method, exactly like a missing one (members who may not see jobs get the mixin's 403).
+        membership = getattr(request, "membership", None)
+        if request.user.is_authenticated and "pk" in kwargs and has_perm(membership, self.permission):
+            self.job(kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
 
     def job(self, pk: int) -> Job:
-        job = selectors.job_for_page(pk)
-        if job is None:
-            raise Http404
-        return job
+        if self._job is None or self._job.pk != pk:
+            self._job = selectors.job_for_page(pk)
+            if self._job is None:
+                raise Http404
+        return self._job
 
 
 class JobDetailView(JobPageMixin, View):

@@ -34,5 +34,6 @@ urlpatterns = [
     path("billing/", include("statements.api.urls")),
     path("", include("compute.api.urls")),
     path("", include("jobs.api.urls")),
+    path("", include("settlements.api.urls")),
     path("", include(router.urls)),
 ]

@@ -21,6 +21,7 @@ NAV = (
     NavItem(_("Organisations"), "tenants:operator-tenants", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),
     NavItem(_("Listing review"), "review:queue", Perm.REVIEW_LISTINGS, (TenantKind.OPERATOR,)),
     NavItem(_("Our listings"), "partner:listings", Perm.VIEW_LISTINGS, (TenantKind.PARTNER,)),
+    NavItem(_("Settlements"), "settlements:list", Perm.VIEW_SETTLEMENTS, (TenantKind.PARTNER,)),
     NavItem(_("Jobs"), "jobs:list", Perm.VIEW_JOBS, (TenantKind.COMPANY,)),
     NavItem(_("Quotas"), "compute:quotas", Perm.VIEW_JOBS, (TenantKind.COMPANY,)),
     NavItem(_("Spending"), "statements:spending", Perm.VIEW_BILLING, (TenantKind.COMPANY,)),
@@ -29,6 +30,9 @@ NAV = (
     NavItem(_("Quota requests"), "compute-operator:quota-requests", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),
     NavItem(
         _("Bank transfers"), "payments:operator-bank-transfers", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)
+    ),
+    NavItem(
+        _("Partner settlements"), "settlements-operator:list", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)
     ),
     NavItem(_("Organisation"), "tenants:organisation", Perm.VIEW_MEMBERS, in_settings=True),
     NavItem(_("Members"), "tenants:members", Perm.VIEW_MEMBERS, in_settings=True),

@@ -18,6 +18,8 @@ urlpatterns = [
     path("operator/compute/", include("compute.urls_operator")),
     path("payments/", include("payments.urls")),
     path("billing/", include("statements.urls")),
+    path("partner/settlements/", include("settlements.urls")),
+    path("operator/settlements/", include("settlements.urls_operator")),
     path("api/v1/", include("portal.api_urls")),
     path("", include("tenants.urls")),
 ]

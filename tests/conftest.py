@@ -56,3 +56,12 @@ def celery_worker(transactional_db, tmp_path):
     worker = Worker(tmp_path / "mail").start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def job_dirs(settings, tmp_path):
+    """Job files and engine state in this test's folder, for the test process and its worker alike."""
+    jobs_root, engine_root = tmp_path / "jobs", tmp_path / "engine"
+    settings.JOBS_ROOT = jobs_root
+    settings.COMPUTE_ENGINES = {"local": {"root": engine_root}}
+    return {"JOBS_ROOT": str(jobs_root), "ENGINE_ROOT": str(engine_root)}

@@ -35,6 +35,16 @@ from jobs.models import Job, JobState
 from jobs.services import lifecycle
 
 USABLE_COMPAT = (CompatStatus.VERIFIED, CompatStatus.EXPERIMENTAL)
+# What the pool picker never shows of a pool's catalog version (long texts, search data).
+HEAVY_VERSION_FIELDS = (
+    "description_zh",
+    "description_en",
+    "search_text",
+    "search_tokens",
+    "launch_schema",
+    "example_inputs",
+    "review_note",
+)
 
 
 class LaunchError(Exception):
@@ -93,16 +103,19 @@ class PoolChoice:
     sizes: list[int]
 
 
-def pool_choices(version) -> list[PoolChoice]:
-    """Every active pool, with whether the template's model runs on its chip (verified or experimental
-    compatibility) and which sizes can be launched there."""
+def pool_choices(version, *, only_pool: int | None = None) -> list[PoolChoice]:
+    """Every active pool (or just `only_pool`), with whether the template's model runs on its chip
+    (verified or experimental compatibility) and which sizes can be launched there."""
     compat = (
         {c.chip_type_id: c for c in Compatibility.objects.filter(model_offering_id=version.model_offering_id)}
         if version.model_offering_id
         else {}
     )
+    pools = Pool.objects.filter(is_active=True).select_related("chip_type", "offering__live_version")
+    if only_pool is not None:
+        pools = pools.filter(pk=only_pool)
     choices = []
-    for pool in Pool.objects.filter(is_active=True).select_related("chip_type", "offering__live_version"):
+    for pool in pools.defer(*(f"offering__live_version__{f}" for f in HEAVY_VERSION_FIELDS)):
         sizes = sorted(pool.offering.live_version.card_sizes or [1]) if pool.offering.live_version else []
         row = compat.get(pool.chip_type_id)
         if not sizes:
@@ -175,7 +188,7 @@ def _check_pool(request: LaunchRequest) -> PoolChoice:
     version = request.version
     if version.kind != OfferingKind.SOLUTION or version.offering.live_version_id != version.pk:
         raise LaunchError(_("Only live solution templates can be launched."), field="template")
-    choice = next((c for c in pool_choices(version) if c.pool.pk == request.pool.pk), None)
+    choice = next(iter(pool_choices(version, only_pool=request.pool.pk)), None)
     if choice is None or not choice.usable:
         raise LaunchError(choice.reason if choice else _("This pool cannot be used."), field="pool")
     if request.cards not in choice.sizes:

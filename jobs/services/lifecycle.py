@@ -229,6 +229,8 @@ def _finish(job: Job, status: EngineStatus) -> None:
     end = status.finished_at or timezone.now()
     if job.started_at:
         record_usage(job, until=end, final=True)
+    if job.state == JobState.QUEUED and job.started_at:  # it started and ended between two reconciles
+        transition(job, JobState.STARTING, reason="started", at=job.started_at)
     to_state, reason = _outcome(job, status)
     if to_state == JobState.SUCCEEDED:
         _collect_artifacts(job)

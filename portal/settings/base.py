@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "billing",
     "payments",
     "statements",
+    "settlements",
     "catalog",
     "compute",
     "jobs",
@@ -223,6 +224,7 @@ SPECTACULAR_SETTINGS = {
         "BankTransferStateEnum": "payments.models.BankTransferState.choices",
         "QuotaRequestStateEnum": "compute.models.RequestState.choices",
         "QuotaLimitSourceEnum": "compute.selectors.LimitSource.choices",
+        "SettlementStateEnum": "settlements.choices.SettlementState.choices",
     },
 }
 

@@ -29,7 +29,7 @@ def test_twenty_concurrent_launches_take_at_most_n_cards(job_dirs):
             barrier.wait()
             with tenant_context(w.company):
                 launch(tenant=w.company, actor=w.owner.user, request=tabular_request(w, name=f"race {i}"))
-        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+        except Exception as exc:
             errors.append(exc)
         finally:
             connections.close_all()

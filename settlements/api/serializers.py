@@ -1,0 +1,71 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from settlements.models import Settlement, SettlementLine
+from settlements.services.payouts import REFERENCE_MAX
+
+_AMOUNT_FIELDS = [
+    "card_hours",
+    "card_seconds",
+    "runs",
+    "charge_count",
+    "gross_fen",
+    "fee_fen",
+    "voucher_fen",
+    "net_fen",
+]
+
+
+class SettlementLineSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True, help_text="In the request's language.")
+    card_hours = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = SettlementLine
+        fields = ["offering", "offering_kind", "name", "name_zh", "name_en", *_AMOUNT_FIELDS]
+
+
+class PartnerRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(source="display_name", read_only=True)
+    credit_code = serializers.CharField(read_only=True)
+
+
+class SettlementSerializer(serializers.ModelSerializer):
+    """Amounts are integer fen; `net_fen` = `gross_fen` − `fee_fen`; `voucher_fen` is the part of
+    the gross that government vouchers paid."""
+
+    month = serializers.SerializerMethodField(help_text="YYYY-MM")
+    partner = PartnerRefSerializer(source="tenant", read_only=True)
+    card_hours = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    issued_at = serializers.DateTimeField(source="period.issued_at", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Settlement
+        fields = [
+            "id",
+            "month",
+            "partner",
+            "state",
+            *_AMOUNT_FIELDS,
+            "computed_at",
+            "issued_at",
+            "paid_at",
+            "bank_reference",
+        ]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_month(self, obj: Settlement) -> str:
+        return f"{obj.period.month:%Y-%m}"
+
+
+class SettlementDetailSerializer(SettlementSerializer):
+    lines = SettlementLineSerializer(many=True, read_only=True)
+
+    class Meta(SettlementSerializer.Meta):
+        fields = [*SettlementSerializer.Meta.fields, "lines"]
+
+
+class MarkPaidInputSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=REFERENCE_MAX, help_text="The bank transfer's reference.")
