@@ -52,6 +52,10 @@ FAILURE_MESSAGES = {
 }
 
 
+# The engine's time limit is cut to the deadline at submission; a stop this close to it was the deadline.
+DEADLINE_SLACK = timedelta(seconds=5)
+
+
 class JobActionError(Exception):
     pass
 
@@ -256,7 +260,9 @@ def _outcome(job: Job, status: EngineStatus) -> tuple[str, str]:
             return JobState.CANCELLED, "credit_exhausted"
         return JobState.CANCELLED, "cancelled_by_user"
     if status.state == EngineState.TIMED_OUT:
-        return JobState.TIMED_OUT, "deadline" if job.failure == "deadline" else "time_limit"
+        ended = status.finished_at or timezone.now()
+        by_deadline = job.failure == "deadline" or (job.deadline and ended >= job.deadline - DEADLINE_SLACK)
+        return JobState.TIMED_OUT, "deadline" if by_deadline else "time_limit"
     if status.state == EngineState.LOST:
         return JobState.FAILED, "lost"
     return JobState.FAILED, status.reason or "failed"

@@ -20,8 +20,15 @@ def test_credit_guard_stops_a_job_that_runs_out_of_money(tmp_path, job_dirs):
     w = world.build(wallet_fen=0)
     pricebook.set_price(offering=w.pool.offering, unit=PriceUnit.CARD_HOUR, amount_fen=360_000)
     world.fund(w.company, 6_500)  # the estimate (1 card × 1 min at ¥3,600/h = ¥60) and ¥5 more
-    env = {**job_dirs, "METERING_INTERVAL_SECONDS": "1", "JOBS_TICK_SECONDS": "1", "BILLING_TICK_SECONDS": "1",
-           "CREDIT_WARN_SECONDS": "5", "CREDIT_GRACE_SECONDS": "2", "WORKLOAD_SLOWDOWN_SECONDS": "4"}
+    env = {
+        **job_dirs,
+        "METERING_INTERVAL_SECONDS": "1",
+        "JOBS_TICK_SECONDS": "1",
+        "BILLING_TICK_SECONDS": "1",
+        "CREDIT_WARN_SECONDS": "5",
+        "CREDIT_GRACE_SECONDS": "2",
+        "WORKLOAD_SLOWDOWN_SECONDS": "4",
+    }
     worker = Worker(tmp_path / "mail", beat=True, env=env).start()
     try:
         with tenant_context(w.company):
@@ -29,8 +36,9 @@ def test_credit_guard_stops_a_job_that_runs_out_of_money(tmp_path, job_dirs):
         assert job.estimate_fen == 6_000
         # The price rises tenfold while the job runs: the hold no longer covers it.
         pricebook.set_price(offering=w.pool.offering, unit=PriceUnit.CARD_HOUR, amount_fen=3_600_000)
-        job = wait_for(lambda: Job.unscoped.filter(pk=job.pk, state__in=["cancelled", "succeeded", "failed"]).first(),
-                       timeout=120)
+        job = wait_for(
+            lambda: Job.unscoped.filter(pk=job.pk, state__in=["cancelled", "succeeded", "failed"]).first(), timeout=120
+        )
         assert job.state == JobState.CANCELLED, (job.state, job.failure)
         assert job.failure == "credit_exhausted"
         wait_for(lambda: not UsageRecord.unscoped.filter(job=job, rated=False).exists(), timeout=30)

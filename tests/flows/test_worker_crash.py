@@ -22,8 +22,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_worker_killed_mid_job_reconciles_once(tmp_path, job_dirs):
     w = world.build()
     start_balance = ledger.balance(w.company)
-    env = {**job_dirs, "METERING_INTERVAL_SECONDS": "1", "JOBS_TICK_SECONDS": "1", "BILLING_TICK_SECONDS": "2",
-           "WORKLOAD_SLOWDOWN_SECONDS": "1.5"}
+    env = {
+        **job_dirs,
+        "METERING_INTERVAL_SECONDS": "1",
+        "JOBS_TICK_SECONDS": "1",
+        "BILLING_TICK_SECONDS": "2",
+        "WORKLOAD_SLOWDOWN_SECONDS": "1.5",
+    }
     first = Worker(tmp_path / "mail", beat=True, env=env).start()
     try:
         with tenant_context(w.company):

@@ -243,6 +243,4 @@ def test_artifacts_list_and_download(world):
 
 
 def test_openapi_schema_has_no_warnings(db):
-    call_command(
-        "spectacular", "--validate", "--fail-on-warn", "--file", os.devnull
-    )
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", os.devnull)

@@ -16,18 +16,30 @@ def send_huge(live_server, path: str, accept_language: str = "en") -> str:
                 f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary=x\r\n"
                 f"Content-Length: {2 * 1024**3}\r\nAccept-Language: {accept_language}\r\n\r\n"
             ).encode()
-            + b"--x\r\n" + b"0" * 65536
+            + b"--x\r\n"
+            + b"0" * 65536
         )
-        chunks = []
-        while True:
+        received = b""
+        while not _complete(received):
             try:
                 data = sock.recv(65536)
             except (ConnectionResetError, TimeoutError):
                 break
             if not data:
                 break
-            chunks.append(data)
-        return b"".join(chunks).decode("utf-8", "replace")
+            received += data
+        return received.decode("utf-8", "replace")
+
+
+def _complete(response: bytes) -> bool:
+    """Whether the headers and the whole body (per Content-Length) have arrived."""
+    head, sep, body = response.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(body) >= int(line.split(b":", 1)[1])
+    return False
 
 
 @override_settings(MAX_REQUEST_BYTES=64 * 1024 * 1024)
