@@ -97,7 +97,7 @@ class Leg(models.Model):
     """One side of a transaction: `amount_fen` is added to the account's balance (negative = out)."""
 
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="legs")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="legs")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="legs", db_index=False)  # see Meta
     amount_fen = models.BigIntegerField()
 
     class Meta:

@@ -6,7 +6,8 @@ domain change it pays for (a hold with its job, a top-up with its webhook event)
 - locks every account it touches in ascending id order (no deadlocks between postings), then
   refuses to take a non-signed account below zero (`InsufficientFunds`), before writing anything;
 - writes the audit row in the same transaction.
-The database backs this up: legs must sum to zero (deferred trigger), balances of non-signed
+The database backs this up: legs must sum to zero (checked per insert and, deferred, per
+transaction at commit: migration 0007), balances of non-signed
 accounts cannot go negative (CHECK) and ledger rows cannot be updated or deleted (migration 0002).
 """
 

@@ -91,6 +91,22 @@ def test_database_rejects_unbalanced_legs_written_directly():
     assert not Transaction.objects.filter(idempotency_key="raw").exists()
 
 
+def test_database_rejects_a_transaction_without_legs_at_commit():
+    with pytest.raises((IntegrityError, InternalError)):
+        with transaction.atomic():
+            Transaction.objects.create(kind=TxnKind.ADJUSTMENT, idempotency_key="empty")
+    assert not Transaction.objects.filter(idempotency_key="empty").exists()
+
+
+def test_database_rejects_legs_that_unbalance_an_older_transaction():
+    tenant = TenantFactory()
+    wallet = fund(tenant, 100)
+    old = Transaction.objects.get(idempotency_key=f"fund:{tenant.pk}:100")
+    with pytest.raises((IntegrityError, InternalError)), transaction.atomic():
+        Leg.objects.create(transaction=old, account=wallet, amount_fen=7)
+    assert sum(Leg.objects.filter(transaction=old).values_list("amount_fen", flat=True)) == 0
+
+
 def test_database_rejects_negative_balance_written_directly():
     tenant = TenantFactory()
     wallet = fund(tenant, 100)
