@@ -421,8 +421,29 @@ def _format_metric(key: str, value: Any) -> str:
     return str(value)
 
 
+# Labels for the facts workloads put in result.json; an unknown key is shown as it is.
+FACT_LABELS = {
+    "model": _("Model"),
+    "documents": _("Documents"),
+    "passages": _("Passages"),
+    "questions": _("Questions"),
+    "top_k": _("Passages per answer"),
+    "sentences": _("Sentences"),
+    "max_sentences": _("Sentences per summary"),
+    "rows": _("Rows"),
+    "columns": _("Columns"),
+    "task": _("Task"),
+    "target_column": _("Target column"),
+    "best_model": _("Best model"),
+}
+
+
 def _scalars(data: dict, *, skip: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [(k.replace("_", " ").capitalize(), str(v)) for k, v in data.items() if k not in skip and _is_scalar(v)]
+    return [
+        (str(FACT_LABELS.get(k, k.replace("_", " ").capitalize())), str(v))
+        for k, v in data.items()
+        if k not in skip and _is_scalar(v)
+    ]
 
 
 def elapsed(seconds: int) -> str:
