@@ -141,17 +141,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--jobs", type=int, default=200)
-    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=20_000)
     args = parser.parse_args()
     django_setup()
     from billing.models import Charge
     from billing.services import rating
-    from jobs.models import UsageRecord
+    from jobs.models import RatingQueue
 
     jobs = world(args.jobs)
     rating.rate_pending(batch_size=args.batch)  # leftovers of an interrupted run
     write_usage(jobs, args.records)
-    pending = UsageRecord.unscoped.filter(rated=False).count()
+    pending = RatingQueue.objects.count()
     charges_before = Charge.unscoped.count()
     started = time.perf_counter()
     rated = 0

@@ -192,14 +192,15 @@ class Charge(TenantOwned):
 
     # Indexed for what reads charges (a job's page, a tenant's or a partner's period); rating writes
     # thousands a second, so nothing else is.
-    # tenant, offering, partner and price repeat what the job, its pool and the price book say, and
-    # only rating writes them (from those rows, in the same transaction), so the database does not
-    # re-check them: each foreign-key check is paid at commit for every charge.
+    # Only rating writes charges, from the rows it has just read or written in the same transaction
+    # (the usage record, its job and pool, the price book, the ledger transaction), so the database
+    # re-checks only the usage record: each foreign-key check is paid at commit for every charge.
+    # Jobs, offerings, prices and ledger transactions are never deleted.
     tenant = models.ForeignKey(
         "tenants.Tenant", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
     )
     usage = models.OneToOneField("jobs.UsageRecord", null=True, blank=True, on_delete=models.PROTECT)
-    job = models.ForeignKey("jobs.Job", on_delete=models.PROTECT, related_name="charges")
+    job = models.ForeignKey("jobs.Job", on_delete=models.DO_NOTHING, related_name="charges", db_constraint=False)
     offering = models.ForeignKey(
         "catalog.Offering", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
     )
@@ -217,7 +218,9 @@ class Charge(TenantOwned):
     hold_fen = models.BigIntegerField(_("paid from the hold"), default=0)
     wallet_fen = models.BigIntegerField(_("paid from the wallet"), default=0)
     unpaid_fen = models.BigIntegerField(_("not covered"), default=0)
-    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="+", db_index=False)
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

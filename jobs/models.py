@@ -142,9 +142,12 @@ class JobArtifact(TenantOwned):
 
 class UsageRecord(TenantOwned):
     """Card-seconds one attempt used in one metering interval. Keyed by (job, attempt, seq): interval
-    `seq` covers [started + seq·interval, started + (seq+1)·interval), so recording it again is a no-op."""
+    `seq` covers [started + seq·interval, started + (seq+1)·interval), so recording it again is a no-op.
 
-    # Few indexes on purpose: rating updates every row once, and each index costs that update.
+    Never changed once written. Until it is rated it also has a row in `RatingQueue` (the database
+    puts it there on insert; rating deletes it in the transaction that charges the record)."""
+
+    # Few indexes on purpose: rating reads these by the thousand a second.
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
     job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="usage", db_index=False)
     attempt = models.PositiveSmallIntegerField()
@@ -155,18 +158,31 @@ class UsageRecord(TenantOwned):
     card_seconds = models.PositiveBigIntegerField()
     cum_card_seconds = models.PositiveBigIntegerField()
     is_final = models.BooleanField(default=False)
-    rated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "attempt", "seq"], name="jobs_usage_once")]
-        indexes = [
-            models.Index(fields=["id"], condition=Q(rated=False), name="jobs_usage_unrated"),
-            models.Index(fields=["tenant", "period_start"], name="jobs_usage_tenant_time"),
-        ]
+        indexes = [models.Index(fields=["tenant", "period_start"], name="jobs_usage_tenant_time")]
 
     def __str__(self) -> str:
         return f"{self.job_id}/{self.attempt}/{self.seq}"
+
+    @property
+    def rated(self) -> bool:
+        return not RatingQueue.objects.filter(usage_id=self.pk).exists()
+
+
+UNRATED = Q(rating_queue__isnull=False)  # UsageRecord filter: not rated yet
+
+
+class RatingQueue(models.Model):
+    """Usage records waiting to be rated. A narrow table of ids: rating claims a batch with
+    SKIP LOCKED and deletes it, which costs far less than updating the wide usage rows."""
+
+    usage = models.OneToOneField(UsageRecord, primary_key=True, on_delete=models.CASCADE, related_name="rating_queue")
+
+    def __str__(self) -> str:
+        return str(self.usage_id)
 
 
 class WebhookEndpoint(TenantOwned):

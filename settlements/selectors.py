@@ -9,7 +9,7 @@ from datetime import date
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
 from billing.models import Account, AccountKind, Charge
-from jobs.models import UsageRecord
+from jobs.models import UNRATED, UsageRecord
 from settlements import periods
 from settlements.choices import PeriodState, SettlementState
 from settlements.models import Settlement, SettlementLine, SettlementPeriod
@@ -76,7 +76,7 @@ def period_totals(settlements: QuerySet) -> dict[str, int]:
 
 def unrated_usage(month: date) -> int:
     """Usage records from the month (or before) not rated yet: issuing now leaves them for a later month."""
-    return UsageRecord.unscoped.filter(rated=False, period_start__lt=periods.bounds(month)[1]).count()
+    return UsageRecord.unscoped.filter(UNRATED, period_start__lt=periods.bounds(month)[1]).count()
 
 
 def month_choices(count: int = 12) -> list[tuple[date, str]]:

@@ -1,6 +1,8 @@
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from tenants.roles import Role, TenantKind
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
@@ -10,6 +12,15 @@ from tests.factories import MembershipFactory, TenantFactory, UserFactory
 def _clear_cache():
     cache.clear()  # rate limits and MFA replay protection live in the (Redis) cache
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language: a request made by the test client leaves its
+    language active in the thread, which would otherwise leak into the next test."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 def member_client(membership) -> Client:

@@ -42,9 +42,9 @@ def funds_left(job) -> int:
 
 def unrated_cost(job, price_fen: int) -> int:
     """What the job has used but rating has not charged yet."""
-    from jobs.models import UsageRecord
+    from jobs.models import UNRATED, UsageRecord
 
-    pending = UsageRecord.unscoped.filter(job=job, rated=False).aggregate(s=Sum("card_seconds"))["s"] or 0
+    pending = UsageRecord.unscoped.filter(UNRATED, job=job).aggregate(s=Sum("card_seconds"))["s"] or 0
     unmetered = 0
     if job.started_at:
         metered_until = job.started_at + timedelta(seconds=job.card_seconds // max(job.cards, 1))

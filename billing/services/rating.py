@@ -27,7 +27,7 @@ from billing.services import holds as holds_service
 from billing.services import ledger
 from billing.services.pricebook import card_seconds_cost
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 20_000
 
 
 @dataclass
@@ -98,7 +98,7 @@ def rate_batch(batch_size: int = BATCH_SIZE) -> int:
         accounts = _accounts(tenants, partners)
         balances = ledger.lock([*_flatten(accounts), *funding.voucher_accounts_for(tenants)])
         legs: dict[int, int] = defaultdict(int)
-        charges: list[dict] = []
+        charges: list[tuple] = []
         for record in records:
             charge = _rate_one(record, pools, prices, open_holds, accounts, balances, legs)
             if charge is not None:
@@ -120,13 +120,21 @@ CLAIMED = ("id", "tenant_id", "job_id", "attempt", "pool_id", "period_start", "c
 
 
 def _claim(batch_size: int) -> list[dict]:
-    """Lock and read up to `batch_size` unrated records; records another rater holds are skipped."""
-    clause = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    """Lock up to `batch_size` queued (unrated) records and read them; those another rater holds
+    are skipped. Two index lookups: the queue's first ids, then those usage rows by primary key."""
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT {', '.join(CLAIMED)} FROM jobs_usagerecord WHERE rated = %s ORDER BY id LIMIT %s{clause}",
-            [False, batch_size],
-        )
+        cur.execute(f"SELECT usage_id FROM jobs_ratingqueue ORDER BY usage_id LIMIT %s{lock}", [batch_size])
+        ids = [row[0] for row in cur.fetchall()]
+        if not ids:
+            return []
+        if connection.vendor == "postgresql":
+            cur.execute(f"SELECT {', '.join(CLAIMED)} FROM jobs_usagerecord WHERE id = ANY(%s) ORDER BY id", [ids])
+        else:
+            placeholders = ",".join(["%s"] * len(ids))
+            cur.execute(
+                f"SELECT {', '.join(CLAIMED)} FROM jobs_usagerecord WHERE id IN ({placeholders}) ORDER BY id", ids
+            )
         rows = cur.fetchall()
     if connection.vendor != "postgresql":  # SQLite returns text for datetimes in raw queries
         from jobs.models import UsageRecord
@@ -144,12 +152,13 @@ def _convert(value, converters, field):
 
 
 def _mark_rated(ids: list[int]) -> None:
+    """Take the batch off the rating queue (the usage rows themselves are never changed)."""
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute("UPDATE jobs_usagerecord SET rated = true WHERE id = ANY(%s)", [ids])
+            cur.execute("DELETE FROM jobs_ratingqueue WHERE usage_id = ANY(%s)", [ids])
         else:
             placeholders = ",".join(["%s"] * len(ids))
-            cur.execute(f"UPDATE jobs_usagerecord SET rated = %s WHERE id IN ({placeholders})", [True, *ids])
+            cur.execute(f"DELETE FROM jobs_ratingqueue WHERE usage_id IN ({placeholders})", ids)
 
 
 def _accounts(tenants: set[int], partners: set[int]) -> dict:
@@ -169,7 +178,7 @@ def _flatten(accounts: dict) -> list[int]:
     return ids
 
 
-def _rate_one(record, pools, prices, open_holds, accounts, balances, legs) -> Charge | None:
+def _rate_one(record, pools, prices, open_holds, accounts, balances, legs) -> tuple | None:
     offering_id, partner_id = pools[record["pool_id"]]
     price = prices.at(offering_id, record["period_start"])
     if price is None:
@@ -213,13 +222,17 @@ def _charge(
     *,
     usage_id=None,
     card_seconds=0,
-) -> Charge:
+) -> tuple:
     """Split one charge over its payers, add its legs to the batch and return the Charge row."""
     fee = (amount * price.platform_fee_bp * 2 + 10000) // 20000
     rest = amount
     voucher = 0
-    context = funding.ChargeContext(tenant_id, job_id, offering_id, partner_id, at, amount, balances)
-    for account_id, fen in funding.voucher_shares(context):
+    shares = (
+        funding.voucher_shares(funding.ChargeContext(tenant_id, job_id, offering_id, partner_id, at, amount, balances))
+        if funding.VOUCHER_SOURCES
+        else ()
+    )
+    for account_id, fen in shares:
         fen = min(fen, rest, balances.get(account_id, 0))
         if fen > 0:
             legs[account_id] -= fen
@@ -244,22 +257,23 @@ def _charge(
         legs[accounts["loss"]] -= rest
     legs[accounts["payable"][partner_id]] += amount - fee
     legs[accounts["revenue"]] += fee
-    return {
-        "tenant_id": tenant_id,
-        "usage_id": usage_id,
-        "job_id": job_id,
-        "offering_id": offering_id,
-        "partner_id": partner_id,
-        "price_id": price.pk,
-        "period_start": at,
-        "card_seconds": card_seconds,
-        "amount_fen": amount,
-        "fee_fen": fee,
-        "voucher_fen": voucher,
-        "hold_fen": from_hold,
-        "wallet_fen": from_wallet,
-        "unpaid_fen": rest,
-    }
+    # In CHARGE_COLUMNS order: rows go straight into COPY.
+    return (
+        tenant_id,
+        usage_id,
+        job_id,
+        offering_id,
+        partner_id,
+        price.pk,
+        at,
+        card_seconds,
+        amount,
+        fee,
+        voucher,
+        from_hold,
+        from_wallet,
+        rest,
+    )
 
 
 CHARGE_COLUMNS = (
@@ -280,18 +294,22 @@ CHARGE_COLUMNS = (
 )
 
 
-def _write_charges(charges: list[dict], transaction_id: int) -> None:
+def _write_charges(charges: list[tuple], transaction_id: int) -> None:
     """Insert the batch's charges: with COPY on PostgreSQL (the bulk of a batch's time otherwise)."""
     now = timezone.now()
     if connection.vendor != "postgresql":
         Charge.unscoped.bulk_create(
-            [Charge(**c, transaction_id=transaction_id, created_at=now) for c in charges], batch_size=2000
+            [
+                Charge(**dict(zip(CHARGE_COLUMNS, c, strict=True)), transaction_id=transaction_id, created_at=now)
+                for c in charges
+            ],
+            batch_size=2000,
         )
         return
     columns = ", ".join((*CHARGE_COLUMNS, "transaction_id", "created_at"))
     with connection.cursor() as cur, cur.cursor.copy(f"COPY billing_charge ({columns}) FROM STDIN") as copy:
         for c in charges:
-            copy.write_row((*(c[name] for name in CHARGE_COLUMNS), transaction_id, now))
+            copy.write_row((*c, transaction_id, now))
 
 
 def _save_holds(open_holds: dict) -> None:
@@ -361,14 +379,14 @@ def _rate_run(job_id: int) -> int:
             tenant=job.tenant,
             memo=f"job {job.pk} run price",
         )
-        Charge.unscoped.create(**charge, transaction=posted.transaction)
+        Charge.unscoped.create(**dict(zip(CHARGE_COLUMNS, charge, strict=True)), transaction=posted.transaction)
         _save_holds(open_holds)
         return 1
 
 
 def settle_finished() -> int:
     """Settle every open hold whose attempt is over and fully rated (its rest goes back to the wallet)."""
-    from jobs.models import TERMINAL_STATES, UsageRecord
+    from jobs.models import TERMINAL_STATES, UNRATED, UsageRecord
 
     candidates = Hold.unscoped.filter(state=HoldState.OPEN).select_related("job")
     settled = 0
@@ -377,7 +395,7 @@ def settle_finished() -> int:
         over = hold.attempt < job.attempt or job.state in TERMINAL_STATES
         if not over:
             continue
-        if UsageRecord.unscoped.filter(job_id=job.pk, attempt=hold.attempt, rated=False).exists():
+        if UsageRecord.unscoped.filter(UNRATED, job_id=job.pk, attempt=hold.attempt).exists():
             continue
         settled += holds_service.settle(hold)
     return settled

@@ -11,7 +11,7 @@ from django.utils import timezone
 from billing.models import AccountKind, Charge, Hold, HoldState, PriceEntry, PriceUnit
 from billing.services import holds, ledger, pricebook, rating
 from billing.services.pricebook import card_seconds_cost
-from jobs.models import Job, JobState, UsageRecord
+from jobs.models import UNRATED, Job, JobState, UsageRecord
 from jobs.services.launch import launch
 from tenants.scoping import tenant_context
 from tests.flows import world
@@ -108,7 +108,7 @@ def test_concurrent_raters_rate_each_record_once(job_dirs):
         t.join()
     assert sum(done) == 360
     assert Charge.unscoped.count() == 360
-    assert not UsageRecord.unscoped.filter(rated=False).exists()
+    assert not UsageRecord.unscoped.filter(UNRATED).exists()
 
 
 def test_finished_job_settles_its_hold_once_and_releases_the_rest(job_dirs):

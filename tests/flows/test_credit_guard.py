@@ -5,7 +5,7 @@ import pytest
 
 from billing.models import Charge, PriceUnit
 from billing.services import ledger, pricebook
-from jobs.models import Job, JobState, UsageRecord
+from jobs.models import UNRATED, Job, JobState, UsageRecord
 from jobs.services.launch import launch
 from notifications.models import Notification
 from tenants.scoping import tenant_context
@@ -41,7 +41,7 @@ def test_credit_guard_stops_a_job_that_runs_out_of_money(tmp_path, job_dirs):
         )
         assert job.state == JobState.CANCELLED, (job.state, job.failure)
         assert job.failure == "credit_exhausted"
-        wait_for(lambda: not UsageRecord.unscoped.filter(job=job, rated=False).exists(), timeout=30)
+        wait_for(lambda: not UsageRecord.unscoped.filter(UNRATED, job=job).exists(), timeout=30)
     finally:
         worker.stop()
     assert ledger.wallet(w.company).balance_fen >= 0

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from billing.models import Charge, Hold, HoldState
 from billing.services import ledger
-from jobs.models import Job, JobState, UsageRecord
+from jobs.models import UNRATED, Job, JobState, UsageRecord
 from jobs.services.launch import LaunchRequest, launch
 from tenants.scoping import tenant_context
 from tests.celery_worker import Worker
@@ -53,7 +53,7 @@ def test_launch_runs_a_real_workload_and_settles(tmp_path, job_dirs):
         # Usage metered and rated; the hold settled; the wallet paid exactly the charges.
         hold = wait_for(lambda: Hold.unscoped.filter(job=job, state=HoldState.SETTLED).first(), timeout=60)
         records = UsageRecord.unscoped.filter(job=job)
-        assert records.exists() and not records.filter(rated=False).exists()
+        assert records.exists() and not records.filter(UNRATED).exists()
         assert records.filter(is_final=True).count() == 1
         charged = sum(Charge.unscoped.filter(job=job).values_list("amount_fen", flat=True))
         assert hold.drawn_fen + hold.released_fen == hold.amount_fen

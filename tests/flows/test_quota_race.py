@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.db import connection, connections
+from django.utils import translation
 
 from billing.models import Hold
 from billing.services import ledger
@@ -65,7 +66,7 @@ def test_job_bigger_than_the_quota_is_refused_and_leaves_nothing(job_dirs):
 
 def test_insufficient_funds_is_refused_with_a_top_up_hint(job_dirs):
     w = world.build(wallet_fen=1)
-    with tenant_context(w.company), pytest.raises(LaunchError) as refused:
+    with translation.override("en"), tenant_context(w.company), pytest.raises(LaunchError) as refused:
         launch(tenant=w.company, actor=w.owner.user, request=tabular_request(w))
     assert refused.value.code == "insufficient_funds"
     assert "Top up" in str(refused.value.message)
