@@ -131,6 +131,7 @@ class LaunchView(TenantPageMixin, View):
         return {
             "v": version,
             "options": options,
+            **_pool_groups(options, sizing.option.pool.pk if sizing.option else None),
             "inputs": inputs,
             "run": run,
             "has_example": bool(version.example_inputs),
@@ -144,6 +145,22 @@ class LaunchView(TenantPageMixin, View):
             "wallet_url": optional_url("payments:wallet"),
             "quotas_url": optional_url("compute:quotas"),
         }
+
+
+FIRST_POOLS = 6  # pools shown before "more pools": the best matches (score, then price) come first
+
+
+def _pool_groups(options, selected: int | None) -> dict:
+    """The pool picker in three parts, so 200 pools do not bury the form: the best usable ones, the
+    other usable ones (folded), and the ones that cannot run the template, with why (folded)."""
+    usable = [o for o in options if o.usable]
+    first = usable[:FIRST_POOLS]
+    more = usable[FIRST_POOLS:]
+    chosen = next((o for o in more if o.pool.pk == selected), None)
+    if chosen is not None:  # the pool the form is set to stays in sight
+        more.remove(chosen)
+        first.append(chosen)
+    return {"pools_first": first, "pools_more": more, "pools_unusable": [o for o in options if not o.usable]}
 
 
 # --- Jobs list -----------------------------------------------------------------------------------

@@ -129,7 +129,11 @@ def pool_choices(version, *, only_pool: int | None = None) -> list[PoolChoice]:
             usable_sizes = [s for s in sizes if row is None or s >= row.min_cards]
             reason = "" if usable_sizes else str(_("The model needs at least %(n)d cards.") % {"n": row.min_cards})
             choices.append(PoolChoice(pool, bool(usable_sizes), reason, row, usable_sizes))
-    choices.sort(key=lambda c: (not c.usable, -(c.compat.score if c.compat else 0), c.pool.name))
+    default = version.default_cards or 1
+    # Usable first; among them those selling the template's default size, then the best-scoring.
+    choices.sort(
+        key=lambda c: (not c.usable, default not in c.sizes, -(c.compat.score if c.compat else 0), c.pool.name)
+    )
     return choices
 
 
