@@ -65,11 +65,14 @@ PERCENT_METRICS = frozenset({"accuracy", "balanced_accuracy", "majority_class_ac
 
 
 def live_template(slug: str) -> OfferingVersion | None:
-    """The live version of a published solution template, or None (a model, a pool, a draft)."""
+    """What `slug` launches: a published solution template, or a published model (run as a trial on
+    your documents, see `launch.as_launchable`); None for a pool or a draft."""
+    from jobs.services.launch import as_launchable
+
     version = live_version_by_slug(slug)
-    if version is None or version.kind != OfferingKind.SOLUTION:
+    if version is None or version.kind not in (OfferingKind.SOLUTION, OfferingKind.MODEL):
         return None
-    return version
+    return as_launchable(version)
 
 
 @dataclass(frozen=True)

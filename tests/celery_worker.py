@@ -1,5 +1,6 @@
 """A real Celery worker process for tests about async behaviour (not eager mode)."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -73,6 +74,7 @@ class Worker:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # its own process group: the embedded beat is a child process
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -83,6 +85,7 @@ class Worker:
                 return self
             if self.proc.poll() is not None:
                 raise RuntimeError("celery worker exited: " + self.proc.stdout.read())
+        self.stop()
         raise RuntimeError("celery worker did not start")
 
     def _drain(self) -> None:
@@ -91,17 +94,23 @@ class Worker:
             self.output.append(line)
 
     def kill(self) -> None:
-        """kill -9: no warm shutdown, unacknowledged tasks stay in the broker."""
-        self.proc.send_signal(signal.SIGKILL)
+        """kill -9 of the worker and its embedded beat: no warm shutdown, unacknowledged tasks stay
+        in the broker (killing only the worker would leave beat running as an orphan)."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # whatever is left of the group (beat)
+        self.proc.wait(timeout=10)
 
     def wait_for_mail(self, count: int, timeout: float = 30) -> list[str]:
         deadline = time.monotonic() + timeout

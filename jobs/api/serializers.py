@@ -83,7 +83,9 @@ class JobSerializer(serializers.ModelSerializer):
 class JobCreateSerializer(serializers.Serializer):
     """A launch. Data files are sent as their text inside `inputs`, like the launch form's paste box."""
 
-    template = serializers.SlugField(max_length=80, help_text=_("The solution template's slug."))
+    template = serializers.SlugField(
+        max_length=80, help_text=_("The slug of a solution template, or of a model to try it on your documents.")
+    )
     pool = serializers.IntegerField(min_value=1, help_text=_("The id of a pool the template can run on."))
     cards = serializers.IntegerField(min_value=1, help_text=_("One of the sizes the pool sells."))
     inputs = serializers.DictField(default=dict, help_text=_("The template's launch form, as a JSON object."))
@@ -93,7 +95,7 @@ class JobCreateSerializer(serializers.Serializer):
     def validate_template(self, slug: str):
         version = selectors.live_template(slug)
         if version is None:
-            raise serializers.ValidationError(_("There is no live solution template with this slug."))
+            raise serializers.ValidationError(_("There is no live solution template or model with this slug."))
         return version
 
     def validate_pool(self, pk: int) -> Pool:

@@ -141,6 +141,45 @@ def typical_minutes(version) -> int:
     return version.typical_runtime_minutes or 30
 
 
+# A model launched on a pool without a template runs a "try it on your own documents" job: questions
+# answered from the documents, or summaries for models made for summarising.
+MODEL_TRIAL_MINUTES = 15
+SUMMARY_TASKS = ("summar", "摘要")
+
+
+def as_launchable(version):
+    """A live template as it is; a live model given, in memory, what launching needs (a workload,
+    its form, an example and a typical runtime), and itself as the model whose chip compatibility
+    decides the pools. Never saved: the model's listing is untouched."""
+    if version.kind != OfferingKind.MODEL:
+        return version
+    from catalog.demo_data import knowledge_base_schema, summary_schema
+
+    summarises = any(word in str(task).lower() for task in version.tasks or [] for word in SUMMARY_TASKS)
+    if summarises:
+        version.workload = "text_summary"
+        version.launch_schema = summary_schema("文档 / Documents")
+        version.example_inputs = {"documents": [MODEL_TRIAL_DOCUMENT], "max_sentences": 2, "language": "zh"}
+    else:
+        version.workload = "knowledge_base"
+        version.launch_schema = knowledge_base_schema("文档 / Documents", "问题 / Questions")
+        version.example_inputs = {
+            "documents": [MODEL_TRIAL_DOCUMENT, "会员积分：每消费 1 元累计 1 积分，积分有效期 12 个月。"],
+            "questions": ["买了 5 天的东西还能退吗？"],
+            "top_k": 1,
+            "language": "zh",
+        }
+    version.typical_runtime_minutes = MODEL_TRIAL_MINUTES
+    version.default_cards = 1
+    version.model_offering_id = version.offering_id
+    return version
+
+
+MODEL_TRIAL_DOCUMENT = (
+    "退货政策：自签收之日起 7 天内可无理由退货，商品需保持完好。超过 7 天的商品如有质量问题，可在 30 天内申请换货。"
+)
+
+
 def quote(version, pool: Pool, cards: int) -> pricebook.Estimate | None:
     return pricebook.estimate(
         pool_offering_id=pool.offering_id,
@@ -190,8 +229,9 @@ def _existing(tenant, key: str, fingerprint: str) -> Job | None:
 
 def _check_pool(request: LaunchRequest) -> PoolChoice:
     version = request.version
-    if version.kind != OfferingKind.SOLUTION or version.offering.live_version_id != version.pk:
-        raise LaunchError(_("Only live solution templates can be launched."), field="template")
+    launchable = version.kind in (OfferingKind.SOLUTION, OfferingKind.MODEL)
+    if not launchable or version.offering.live_version_id != version.pk:
+        raise LaunchError(_("Only live solution templates and models can be launched."), field="template")
     choice = next(iter(pool_choices(version, only_pool=request.pool.pk)), None)
     if choice is None or not choice.usable:
         raise LaunchError(choice.reason if choice else _("This pool cannot be used."), field="pool")
@@ -301,7 +341,7 @@ def _create(tenant, actor, request: LaunchRequest, estimate, staged: Path, finge
     transaction.on_commit(lambda: _keep_inputs(job, staged))
     lifecycle.try_admit(job)
     counted = [version.offering_id, pool.offering_id]
-    if version.model_offering_id:
+    if version.model_offering_id and version.model_offering_id != version.offering_id:
         counted.append(version.model_offering_id)
     offering_record_launch(offering_ids=counted)
     audit_record(

@@ -90,10 +90,11 @@ def test_viewer_cannot_launch(world):
     assert job_count(world) == 0
 
 
-def test_only_live_solution_templates_have_a_launch_page(world):
+def test_only_live_templates_and_models_have_a_launch_page(world):
     client = member_client(world.owner)
 
-    assert client.get(reverse("jobs:launch", args=[world.model.offering.slug])).status_code == 404
+    assert client.get(reverse("jobs:launch", args=[world.model.offering.slug])).status_code == 200  # a trial
+    assert client.get(reverse("jobs:launch", args=[world.pool.offering.slug])).status_code == 404
     assert client.get(reverse("jobs:launch", args=["no-such-template"])).status_code == 404
 
 
