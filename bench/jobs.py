@@ -31,6 +31,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.common import bench_code, django_setup
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST, PORT = "127.0.0.1", 8766
 BROKER = "redis://127.0.0.1:6379/13"
@@ -49,14 +51,6 @@ def env() -> dict:
     }
 
 
-def django_setup() -> None:
-    os.environ.update(env())
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
 def prepare(launches: int) -> dict:
     from django.core.management import call_command
     from django.db import transaction
@@ -72,15 +66,12 @@ def prepare(launches: int) -> dict:
     from tenants.roles import Role, TenantKind
     from tenants.scoping import tenant_context
     from tenants.services.api_keys import api_key_create
-    from tenants.validators import uscc_check_char
     from tests.factories import MembershipFactory, TenantFactory
 
-    first17 = "91510100JB0000001"
-    company = Tenant.objects.filter(credit_code=first17 + uscc_check_char(first17)).first()
+    code = bench_code("JB", 1)
+    company = Tenant.objects.filter(credit_code=code).first()
     if company is None:
-        company = TenantFactory(
-            kind=TenantKind.COMPANY, name_en="Jobs bench", credit_code=first17 + uscc_check_char(first17)
-        )
+        company = TenantFactory(kind=TenantKind.COMPANY, name_en="Jobs bench", credit_code=code)
     developer = Membership.unscoped.filter(tenant=company, role=Role.DEVELOPER).first() or MembershipFactory(
         tenant=company, role=Role.DEVELOPER
     )
@@ -241,7 +232,7 @@ def main() -> None:
     parser.add_argument("--launches", type=int, default=40)
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
-    django_setup()
+    django_setup(env())
     world = prepare(args.launches)
     processes = start_services()
     try:

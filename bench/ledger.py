@@ -14,36 +14,19 @@ Prints both rates and the ratio (postings/s ÷ pgbench TPS).
 
 import argparse
 import multiprocessing
-import os
 import random
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
+
+from bench.common import bench_code, django_setup
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = "portal_bench"
 PGBENCH_DB = "portal_pgbench"
 WALLETS = 1000
 PG = ["-h", "127.0.0.1", "-U", "postgres"]
-
-
-def bench_code(prefix: str, n: int) -> str:
-    """A valid credit code of the bench's own series, so reruns and other benches never collide."""
-    from tenants.validators import uscc_check_char
-
-    first17 = f"91510100{prefix}{n:07d}"
-    return first17 + uscc_check_char(first17)
-
-
-def django_setup() -> None:
-    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB}")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def prepare() -> list[int]:

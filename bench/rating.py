@@ -11,30 +11,14 @@ marking the records rated. Prints records/s and how many batches and charges tha
 """
 
 import argparse
-import os
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
+from bench.common import bench_code, django_setup
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def bench_code(prefix: str, n: int) -> str:
-    """A valid credit code of the bench's own series, so reruns and other benches never collide."""
-    from tenants.validators import uscc_check_char
-
-    first17 = f"91510100{prefix}{n:07d}"
-    return first17 + uscc_check_char(first17)
-
-
-def django_setup() -> None:
-    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def world(jobs: int):

@@ -83,7 +83,7 @@ def check_running_jobs() -> int:
 
 def _warn(job, left_fen: int) -> None:
     from tenants.models import Membership
-    from tenants.roles import Role
+    from tenants.roles import GRANTS, Perm
 
     with transaction.atomic():
         updated = (
@@ -93,9 +93,9 @@ def _warn(job, left_fen: int) -> None:
             return
         people = [
             m.user
-            for m in Membership.unscoped.filter(
-                tenant=job.tenant, role__in=(Role.OWNER, Role.ADMIN, Role.BILLING)
-            ).select_related("user")
+            for m in Membership.unscoped.filter(tenant=job.tenant, role__in=GRANTS[Perm.MANAGE_BILLING]).select_related(
+                "user"
+            )
         ]
         if job.created_by and job.created_by not in people:
             people.append(job.created_by)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -316,8 +316,7 @@ def record_usage(job: Job, *, until: datetime, final: bool) -> int:
         elif last is not None:
             rows.append(_usage_row(job, whole, 0, cum, final=True))
     UsageRecord.unscoped.bulk_create(rows, ignore_conflicts=True)
-    total = UsageRecord.unscoped.filter(job=job).order_by().values_list("card_seconds", flat=True)
-    job.card_seconds = sum(total)
+    job.card_seconds = UsageRecord.unscoped.filter(job=job).aggregate(s=Sum("card_seconds"))["s"] or 0
     job.save(update_fields=["card_seconds"])
     return len(rows)
 
