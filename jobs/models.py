@@ -60,6 +60,7 @@ class Job(TenantOwned):
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     time_limit_seconds = models.PositiveIntegerField()
     estimate_fen = models.BigIntegerField(_("estimated cost (fen)"))
+    voucher_estimate_fen = models.BigIntegerField(_("of which vouchers would pay (fen)"), default=0)
     card_seconds = models.PositiveBigIntegerField(_("card-seconds used"), default=0)
     credit_warned_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)

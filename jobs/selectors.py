@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -143,7 +143,7 @@ class Sizing:
 
     @property
     def short_fen(self) -> int:
-        return max(0, self.estimate.total_fen - self.balance_fen) if self.estimate else 0
+        return max(0, self.estimate.to_pay_fen - self.balance_fen) if self.estimate else 0
 
     @property
     def hours(self) -> float:
@@ -154,7 +154,14 @@ class Sizing:
         e = self.estimate
         amounts = {"balance": self.balance_fen, "short": self.short_fen}
         if e is not None:
-            amounts |= {"total": e.total_fen, "compute": e.compute_fen, "run": e.run_fen, "card_hour": e.card_hour_fen}
+            amounts |= {
+                "total": e.total_fen,
+                "compute": e.compute_fen,
+                "run": e.run_fen,
+                "card_hour": e.card_hour_fen,
+                "voucher": e.voucher_fen,
+                "to_pay": e.to_pay_fen,
+            }
         return {key: ledger.format_fen(value) for key, value in amounts.items()}
 
 
@@ -167,7 +174,7 @@ def sizing(version: OfferingVersion, tenant, options: list[PoolOption], pool_id:
     if option is None:
         return result
     result.cards = _pick_size(option.sizes, cards, version.default_cards)
-    result.estimate = launch.quote(version, option.pool, result.cards)
+    result.estimate = launch.quote(version, option.pool, result.cards, tenant)
     limits = quotas.limits_for(tenant, option.pool.chip_type_id)
     usage = quotas.usage_for(tenant, option.pool.chip_type_id)
     result.limits, result.usage = limits, usage
@@ -284,6 +291,31 @@ def usage_so_far(job: Job) -> Usage:
     metered = job.card_seconds / 3600
     live = job.cards * running / 3600 if job.is_active else metered
     return Usage(max(0, running), metered, max(metered, live))
+
+
+@dataclass(frozen=True)
+class Paid:
+    """What the job's charges came to so far and who paid them (¥ strings)."""
+
+    total_fen: int
+    voucher_fen: int
+    company_fen: int
+
+    def money(self) -> dict[str, str]:
+        return {
+            "total": ledger.format_fen(self.total_fen),
+            "voucher": ledger.format_fen(self.voucher_fen),
+            "company": ledger.format_fen(self.company_fen),
+        }
+
+
+def paid_so_far(job: Job) -> Paid:
+    from billing.models import Charge
+
+    row = Charge.unscoped.filter(job_id=job.pk).aggregate(
+        total=Sum("amount_fen", default=0), voucher=Sum("voucher_fen", default=0)
+    )
+    return Paid(row["total"], row["voucher"], row["total"] - row["voucher"])
 
 
 def artifacts(job: Job) -> list[JobArtifact]:

@@ -248,6 +248,8 @@ def _status_context(request, job: Job) -> dict:
         "usage": usage,
         "running_time": selectors.elapsed(usage.running_seconds),
         "estimate": format_fen(job.estimate_fen),
+        "estimate_voucher": format_fen(job.voucher_estimate_fen) if job.voucher_estimate_fen else "",
+        "paid": selectors.paid_so_far(job),
         "failure": selectors.failure_text(job) if job.failure else "",
         "can_launch": has_perm(request.membership, Perm.LAUNCH_JOBS),
     }

@@ -30,7 +30,7 @@ def exception_handler(exc, context):
         fields = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
         non_field = fields.pop("non_field_errors", [])
         message = non_field[0] if non_field else next(iter(fields.values()))[0] if fields else str(exc)
-        body = {"error": {"code": "invalid", "message": message, "fields": fields}}
+        body = {"error": {"code": getattr(exc, "portal_code", "invalid"), "message": message, "fields": fields}}
         response.data = body
         return response
     code = getattr(exc, "default_code", "error")

@@ -35,5 +35,6 @@ urlpatterns = [
     path("", include("compute.api.urls")),
     path("", include("jobs.api.urls")),
     path("", include("settlements.api.urls")),
+    path("", include("vouchers.api.urls")),
     path("", include(router.urls)),
 ]

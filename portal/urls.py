@@ -20,6 +20,8 @@ urlpatterns = [
     path("billing/", include("statements.urls")),
     path("partner/settlements/", include("settlements.urls")),
     path("operator/settlements/", include("settlements.urls_operator")),
+    path("vouchers/", include("vouchers.urls")),
+    path("gov/", include("vouchers.urls_gov")),
     path("api/v1/", include("portal.api_urls")),
     path("", include("tenants.urls")),
 ]

@@ -67,6 +67,11 @@ class Perm(StrEnum):
     VIEW_BILLING = "billing.view"
     MANAGE_BILLING = "billing.manage"
     VIEW_SETTLEMENTS = "settlements.view"
+    VIEW_VOUCHERS = "vouchers.view"
+    APPLY_VOUCHERS = "vouchers.apply"
+    VIEW_PROGRAMS = "programs.view"
+    MANAGE_PROGRAMS = "programs.manage"
+    REVIEW_APPLICATIONS = "programs.review"
 
 
 _EVERYONE = frozenset(Role.values)
@@ -90,6 +95,11 @@ GRANTS: dict[Perm, frozenset[str]] = {
     Perm.VIEW_BILLING: frozenset({Role.OWNER, Role.ADMIN, Role.BILLING, Role.VIEWER}),
     Perm.MANAGE_BILLING: frozenset({Role.OWNER, Role.ADMIN, Role.BILLING}),
     Perm.VIEW_SETTLEMENTS: frozenset({Role.OWNER, Role.LISTING_MANAGER, Role.VIEWER}),
+    Perm.VIEW_VOUCHERS: frozenset({Role.OWNER, Role.ADMIN, Role.DEVELOPER, Role.BILLING, Role.VIEWER}),
+    Perm.APPLY_VOUCHERS: frozenset({Role.OWNER, Role.ADMIN, Role.BILLING}),
+    Perm.VIEW_PROGRAMS: frozenset({Role.PROGRAM_MANAGER, Role.REVIEWER, Role.AUDITOR}),
+    Perm.MANAGE_PROGRAMS: frozenset({Role.PROGRAM_MANAGER}),
+    Perm.REVIEW_APPLICATIONS: frozenset({Role.PROGRAM_MANAGER, Role.REVIEWER}),
 }
 
 # Permissions that only make sense in some kinds of tenant (e.g. a company owner lists nothing).
@@ -104,6 +114,11 @@ PERM_KINDS: dict[Perm, frozenset[str]] = {
     Perm.VIEW_BILLING: frozenset({TenantKind.COMPANY}),
     Perm.MANAGE_BILLING: frozenset({TenantKind.COMPANY}),
     Perm.VIEW_SETTLEMENTS: frozenset({TenantKind.PARTNER}),
+    Perm.VIEW_VOUCHERS: frozenset({TenantKind.COMPANY}),
+    Perm.APPLY_VOUCHERS: frozenset({TenantKind.COMPANY}),
+    Perm.VIEW_PROGRAMS: frozenset({TenantKind.GOVERNMENT}),
+    Perm.MANAGE_PROGRAMS: frozenset({TenantKind.GOVERNMENT}),
+    Perm.REVIEW_APPLICATIONS: frozenset({TenantKind.GOVERNMENT}),
 }
 
 

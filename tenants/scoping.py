@@ -72,6 +72,30 @@ class TenantScopedManager(models.Manager.from_queryset(TenantOwnedQuerySet)):  #
         return TenantOwnedQuerySet(self.model, using=self._db).none()
 
 
+class SharedScopedManager(TenantScopedManager):
+    """For rows two tenants share, e.g. a voucher application: the applicant company owns it (`tenant`)
+    and the government body running the program reviews it. `also` is the lookup path of the second
+    tenant ("program__tenant"); either party sees the row, nobody else does."""
+
+    def __init__(self, also: str) -> None:
+        super().__init__()
+        self.also = also
+
+    def deconstruct(self):  # pragma: no cover - managers are not used in migrations
+        return (False, f"{__name__}.{type(self).__name__}", None, (self.also,), {})
+
+    def get_queryset(self) -> TenantOwnedQuerySet:
+        tenant = _active_tenant.get()
+        if tenant is None:
+            raise TenantScopeError(
+                f"{self.model.__name__} queried with no active tenant; "
+                "use tenant_context() or Model.unscoped for system code"
+            )
+        return TenantOwnedQuerySet(self.model, using=self._db).filter(
+            models.Q(tenant=tenant) | models.Q(**{self.also: tenant})
+        )
+
+
 class UnscopedManager(models.Manager.from_queryset(TenantOwnedQuerySet)):  # type: ignore[misc]
     """Explicit escape hatch for system code that works across tenants."""
 

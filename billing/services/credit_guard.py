@@ -1,6 +1,6 @@
 """The credit guard: a running job whose payer's funds are running out is warned about, then stopped.
 
-Funds left for a job = its hold's rest + the wallet (+ vouchers, once they can pay). When they last
+Funds left for a job = its hold's rest + the wallet + what vouchers add to them. When they last
 less than CREDIT_WARN_SECONDS at the job's burn rate, the tenant's billing people are notified once;
 when they are gone, or CREDIT_GRACE_SECONDS after the warning they still do not cover the next
 interval, the job is stopped. Rating never takes a wallet below zero, whatever happens.
@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing import funding
 from billing.models import Hold, HoldState, PriceUnit
 from billing.services import ledger
 from billing.services.pricebook import card_seconds_cost, current_price
@@ -24,20 +25,16 @@ from notifications.services import notify
 
 
 def funds_left(job) -> int:
+    """How much more usage the job's payer can pay for: the hold's rest and the wallet, plus what
+    vouchers would add to them (they pay only their ratio of each charge)."""
     held = (
         Hold.unscoped.filter(job=job, attempt=job.attempt, state=HoldState.OPEN).aggregate(
             s=Sum("amount_fen") - Sum("drawn_fen")
         )["s"]
         or 0
     )
-    from billing import funding
-
-    vouchers = sum(
-        ledger.Account.objects.filter(pk__in=funding.voucher_accounts_for({job.tenant_id})).values_list(
-            "balance_fen", flat=True
-        )
-    )
-    return held + max(0, ledger.balance(job.tenant)) + vouchers
+    paid = held + max(0, ledger.balance(job.tenant))
+    return funding.coverable(job, paid)
 
 
 def unrated_cost(job, price_fen: int) -> int:

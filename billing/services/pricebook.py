@@ -98,9 +98,16 @@ class Estimate:
     def compute_fen(self) -> int:
         return card_seconds_cost(self.card_hour_fen, self.cards * self.minutes * 60)
 
+    voucher_fen: int = 0  # what the payer's vouchers would pay of it (see `billing.funding`)
+
     @property
     def total_fen(self) -> int:
         return self.compute_fen + self.run_fen
+
+    @property
+    def to_pay_fen(self) -> int:
+        """What the company pays itself (held from its wallet at launch)."""
+        return self.total_fen - self.voucher_fen
 
 
 def estimate(*, pool_offering_id: int, template_offering_id: int | None, cards: int, minutes: int) -> Estimate | None:

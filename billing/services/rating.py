@@ -96,11 +96,12 @@ def rate_batch(batch_size: int = BATCH_SIZE) -> int:
             .order_by("id")
         }
         accounts = _accounts(tenants, partners)
-        balances = ledger.lock([*_flatten(accounts), *funding.voucher_accounts_for(tenants)])
+        book = funding.open_book(tenants)
+        balances = ledger.lock([*_flatten(accounts), *book.account_ids])
         legs: dict[int, int] = defaultdict(int)
         charges: list[tuple] = []
         for record in records:
-            charge = _rate_one(record, pools, prices, open_holds, accounts, balances, legs)
+            charge = _rate_one(record, pools, prices, open_holds, accounts, balances, legs, book)
             if charge is not None:
                 charges.append(charge)
         if legs and any(legs.values()):
@@ -111,6 +112,7 @@ def rate_batch(batch_size: int = BATCH_SIZE) -> int:
                 memo=f"usage records {ids[0]}–{ids[-1]} ({len(ids)})",
             )
             _write_charges(charges, posted.transaction.pk)
+            book.write(posted.transaction.pk)
         _save_holds(open_holds)
         _mark_rated(ids)
         return len(ids)
@@ -178,7 +180,7 @@ def _flatten(accounts: dict) -> list[int]:
     return ids
 
 
-def _rate_one(record, pools, prices, open_holds, accounts, balances, legs) -> tuple | None:
+def _rate_one(record, pools, prices, open_holds, accounts, balances, legs, book) -> tuple | None:
     offering_id, partner_id = pools[record["pool_id"]]
     price = prices.at(offering_id, record["period_start"])
     if price is None:
@@ -201,6 +203,7 @@ def _rate_one(record, pools, prices, open_holds, accounts, balances, legs) -> tu
         accounts,
         balances,
         legs,
+        book,
         usage_id=record["id"],
         card_seconds=record["card_seconds"],
     )
@@ -219,6 +222,7 @@ def _charge(
     accounts,
     balances,
     legs,
+    book,
     *,
     usage_id=None,
     card_seconds=0,
@@ -227,18 +231,15 @@ def _charge(
     fee = (amount * price.platform_fee_bp * 2 + 10000) // 20000
     rest = amount
     voucher = 0
-    shares = (
-        funding.voucher_shares(funding.ChargeContext(tenant_id, job_id, offering_id, partner_id, at, amount, balances))
-        if funding.VOUCHER_SOURCES
-        else ()
-    )
-    for account_id, fen in shares:
+    context = funding.ChargeContext(tenant_id, job_id, offering_id, partner_id, at, amount, balances, usage_id)
+    for account_id, fen in book.shares(context):
         fen = min(fen, rest, balances.get(account_id, 0))
         if fen > 0:
             legs[account_id] -= fen
             balances[account_id] -= fen
             voucher += fen
             rest -= fen
+            book.drawn(context, account_id, fen)
     hold = open_holds.get((job_id, attempt))
     from_hold = min(rest, hold.left) if hold else 0
     if from_hold:
@@ -356,7 +357,8 @@ def _rate_run(job_id: int) -> int:
             for h in Hold.unscoped.select_for_update().filter(job=job, state=HoldState.OPEN).order_by("id")
         }
         accounts = _accounts({job.tenant_id}, {job.offering.tenant_id})
-        balances = ledger.lock([*_flatten(accounts), *funding.voucher_accounts_for({job.tenant_id})])
+        book = funding.open_book({job.tenant_id})
+        balances = ledger.lock([*_flatten(accounts), *book.account_ids])
         legs: dict[int, int] = defaultdict(int)
         charge = _charge(
             job.tenant_id,
@@ -371,6 +373,7 @@ def _rate_run(job_id: int) -> int:
             accounts,
             balances,
             legs,
+            book,
         )
         posted = ledger.post(
             kind=TxnKind.CHARGE,
@@ -380,6 +383,7 @@ def _rate_run(job_id: int) -> int:
             memo=f"job {job.pk} run price",
         )
         Charge.unscoped.create(**dict(zip(CHARGE_COLUMNS, charge, strict=True)), transaction=posted.transaction)
+        book.write(posted.transaction.pk)
         _save_holds(open_holds)
         return 1
 

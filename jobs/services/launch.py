@@ -13,7 +13,7 @@ import hashlib
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
+from billing import funding
 from billing.services import holds, ledger, pricebook
 from catalog.choices import CompatStatus, OfferingKind
 from catalog.models import Compatibility
@@ -180,13 +181,20 @@ MODEL_TRIAL_DOCUMENT = (
 )
 
 
-def quote(version, pool: Pool, cards: int) -> pricebook.Estimate | None:
-    return pricebook.estimate(
+def quote(version, pool: Pool, cards: int, tenant=None) -> pricebook.Estimate | None:
+    """The estimate; with `tenant`, also what its vouchers would pay of it."""
+    estimate = pricebook.estimate(
         pool_offering_id=pool.offering_id,
         template_offering_id=version.offering_id,
         cards=cards,
         minutes=typical_minutes(version),
     )
+    if estimate is None or tenant is None:
+        return estimate
+    parts = [(pool.offering_id, pool.offering.tenant_id, estimate.compute_fen)]
+    if estimate.run_fen:
+        parts.append((version.offering_id, version.offering.tenant_id, estimate.run_fen))
+    return replace(estimate, voucher_fen=funding.voucher_estimate(tenant.pk, parts, timezone.now()))
 
 
 def launch(*, tenant, actor, request: LaunchRequest) -> tuple[Job, bool]:
@@ -198,7 +206,7 @@ def launch(*, tenant, actor, request: LaunchRequest) -> tuple[Job, bool]:
         if existing is not None:
             return existing, False
     _check_pool(request)
-    estimate = quote(request.version, request.pool, request.cards)
+    estimate = quote(request.version, request.pool, request.cards, tenant)
     if estimate is None:
         raise LaunchError(_("This pool has no price yet, so it cannot be launched on."), field="pool")
     _check_deadline(request.deadline)
@@ -320,19 +328,20 @@ def _create(tenant, actor, request: LaunchRequest, estimate, staged: Path, finge
         deadline=request.deadline,
         time_limit_seconds=typical_minutes(version) * 60 * settings.JOB_MAX_RUNTIME_FACTOR,
         estimate_fen=estimate.total_fen,
+        voucher_estimate_fen=estimate.voucher_fen,
         created_by=actor,
         idempotency_key=request.idempotency_key,
         request_hash=fingerprint,
     )
     try:
-        holds.place(job=job, amount_fen=estimate.total_fen, actor=actor)
+        holds.place(job=job, amount_fen=estimate.to_pay_fen, actor=actor)
     except ledger.InsufficientFunds as short:
         raise LaunchError(
             _(
                 "Your balance does not cover this job's estimated cost of ¥%(cost)s (¥%(short)s missing). "
                 "Top up your wallet and launch again."
             )
-            % {"cost": ledger.format_fen(estimate.total_fen), "short": ledger.format_fen(short.shortfall_fen)},
+            % {"cost": ledger.format_fen(estimate.to_pay_fen), "short": ledger.format_fen(short.shortfall_fen)},
             code="insufficient_funds",
             link=_link("payments:wallet"),
         ) from short
@@ -354,6 +363,7 @@ def _create(tenant, actor, request: LaunchRequest, estimate, staged: Path, finge
             "pool": pool.pk,
             "cards": request.cards,
             "estimate_fen": estimate.total_fen,
+            "voucher_estimate_fen": estimate.voucher_fen,
         },
     )
     return job

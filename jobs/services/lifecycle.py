@@ -392,7 +392,7 @@ def retry(*, job: Job, actor) -> Job:
         locked.submitted_at = None
         locked.cancel_requested_at = None
         locked.credit_warned_at = None
-        holds.place(job=locked, amount_fen=locked.estimate_fen, actor=actor)
+        holds.place(job=locked, amount_fen=locked.estimate_fen - locked.voucher_estimate_fen, actor=actor)
         transition(locked, JobState.PENDING, reason="retry")
         try_admit(locked)
         audit_record(

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "payments",
     "statements",
     "settlements",
+    "vouchers",
     "catalog",
     "compute",
     "jobs",
@@ -189,6 +190,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "payments-sync-overdue-topups": {"task": "payments.tasks.sync_overdue_topups", "schedule": 15 * 60},
     "compute-sample-pools": {"task": "compute.tasks.sample_pools", "schedule": 60.0, "options": {"expires": 60}},
+    "vouchers-expire": {"task": "vouchers.tasks.expire_vouchers", "schedule": 10 * 60, "options": {"expires": 10 * 60}},
 }
 
 REST_FRAMEWORK = {
@@ -225,6 +227,11 @@ SPECTACULAR_SETTINGS = {
         "QuotaRequestStateEnum": "compute.models.RequestState.choices",
         "QuotaLimitSourceEnum": "compute.selectors.LimitSource.choices",
         "SettlementStateEnum": "settlements.choices.SettlementState.choices",
+        "ProvinceEnum": "tenants.choices.Province.choices",
+        "SizeClassEnum": "tenants.choices.SizeClass.choices",
+        "ProgramStatusEnum": "vouchers.models.ProgramStatus.choices",
+        "VoucherApplicationStateEnum": "vouchers.models.ApplicationState.choices",
+        "VoucherStateEnum": "vouchers.models.VoucherState.choices",
     },
 }
 

@@ -2,7 +2,7 @@
 recorded for them as the metering would, then rated by `rating.rate_pending()`.
 
 Usage is dated in past months, so the price book gets entries back-dated to 2024 (the world's own
-prices start today). Vouchers plug into rating through `billing.funding`, as the vouchers issue will.
+prices start today). Vouchers are real: a program, an application and an approval (`tests.vouchers.world`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from billing import funding
-from billing.models import AccountKind, PriceUnit, TxnKind
-from billing.services import ledger, pricebook, rating
+from billing.models import PriceUnit
+from billing.services import pricebook, rating
 from catalog.choices import OfferingKind
 from compute.pools import ensure_pool
 from jobs.models import Job, JobState, UsageRecord
@@ -160,37 +159,14 @@ def rate() -> int:
     return rating.rate_pending()
 
 
-class HalfVouchers:
-    """A voucher source: the company's voucher account pays half of each charge while it lasts."""
+def fund_vouchers(company, fen: int):
+    """A 50% program of a government office, and a voucher of `fen` from it issued to the company."""
+    from tests.vouchers import world as voucher_world
 
-    def __init__(self, account_id: int) -> None:
-        self.account_id = account_id
-
-    def __call__(self, context: funding.ChargeContext) -> list[tuple[int, int]]:
-        available = context.balances.get(self.account_id, 0)
-        share = min(context.amount_fen // 2, available)
-        return [(self.account_id, share)] if share > 0 else []
-
-    def accounts_for(self, tenant_ids: set[int]) -> list[int]:
-        return [self.account_id]
-
-
-def fund_vouchers(company, fen: int) -> int:
-    """A program budget funded by a government, and `fen` of it issued to the company as vouchers."""
-    government = TenantFactory(kind=TenantKind.GOVERNMENT)
-    budget = ledger.account(AccountKind.PROGRAM_BUDGET, tenant=government, ref="program-1")
-    voucher = ledger.account(AccountKind.VOUCHER, tenant=company, ref="program-1")
-    with transaction.atomic():
-        ledger.post(
-            kind=TxnKind.ADJUSTMENT,
-            key=f"test-budget:{government.pk}",
-            legs=[(ledger.platform(AccountKind.GOVERNMENT_FUNDING), -fen), (budget, fen)],
-            tenant=government,
-        )
-        ledger.post(
-            kind=TxnKind.VOUCHER,
-            key=f"test-voucher:{company.pk}",
-            legs=[(budget, -fen), (voucher, fen)],
-            tenant=company,
-        )
-    return voucher.pk
+    gov = voucher_world.office()
+    program = voucher_world.program(gov, ratio_bp=5000, four_eyes_above_fen=fen)
+    voucher = voucher_world.issue(gov, company, program, fen)
+    # The world's usage is dated in past months: the voucher was valid then.
+    type(voucher).unscoped.filter(pk=voucher.pk).update(valid_from=PRICE_FROM)
+    voucher.refresh_from_db()
+    return voucher

@@ -1,0 +1,248 @@
+"""Voucher API. Companies: open programs with the eligibility check, their applications and
+vouchers. Government offices: their programs (create, open, close, report), the applications to
+them (approve, reject — the same four-eyes rules as the pages) and the vouchers issued (revoke).
+Querysets come from the scoped managers, so another tenant's row is a 404."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from tenants.api.mixins import TenantScopedApiMixin
+from tenants.roles import Perm, TenantKind
+from vouchers import eligibility, reports, services
+from vouchers.api import serializers as s
+from vouchers.models import Application, Program, ProgramStatus, Voucher
+
+
+def _body(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
+    return request.data
+
+
+FORBIDDEN_CODES = {"forbidden", "self_review", "four_eyes", "conflict_of_interest"}
+
+
+def _refused(exc: services.VoucherError):
+    """A refusal as the API's error: 403 for the review rules (who may decide), else 400; the
+    `code` names the rule ("four_eyes", "budget", "cap", "ineligible", …)."""
+    if exc.code in FORBIDDEN_CODES:
+        error = exceptions.PermissionDenied(exc.message)
+        error.default_code = exc.code
+        return error
+    error = serializers.ValidationError({"non_field_errors": [exc.message]})
+    error.portal_code = exc.code
+    return error
+
+
+class _ReadOnly(TenantScopedApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    pass
+
+
+# --- Companies ---------------------------------------------------------------------------------------
+
+
+class OpenProgramViewSet(_ReadOnly):
+    """Programs taking applications now, each with its rules; `eligibility` checks the active company."""
+
+    model = Program
+    serializer_class = s.PublicProgramSerializer
+    permission = Perm.VIEW_VOUCHERS
+    tenant_kinds = (TenantKind.COMPANY,)
+
+    def get_queryset(self):
+        return super().get_queryset().filter(status=ProgramStatus.OPEN).select_related("tenant").order_by("pk")
+
+    @extend_schema(responses=s.EligibilitySerializer)
+    @action(detail=True, methods=["get"])
+    def eligibility(self, request, pk=None):
+        results = eligibility.check(self.get_object(), self.tenant)
+        return Response({"eligible": eligibility.passes(results), "rules": [r.as_dict() for r in results]})
+
+
+class CompanyApplicationViewSet(_ReadOnly):
+    """The active company's voucher applications; POST applies (every eligibility rule must pass)."""
+
+    model = Application
+    serializer_class = s.ApplicationSerializer
+    permission = Perm.VIEW_VOUCHERS
+    write_permission = Perm.APPLY_VOUCHERS
+    tenant_kinds = (TenantKind.COMPANY,)
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("program", "tenant", "voucher").order_by("-created_at", "-pk")
+
+    @extend_schema(request=s.ApplicationCreateSerializer, responses={201: s.ApplicationSerializer})
+    def create(self, request):
+        data = s.ApplicationCreateSerializer(data=_body(request))
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        program = get_object_or_404(Program.objects.filter(status=ProgramStatus.OPEN), pk=values["program"])
+        try:
+            application = services.submit_application(
+                program=program,
+                company=self.tenant,
+                actor=request.user,
+                amount_fen=values["amount_fen"],
+                purpose=values["purpose"],
+                expected_outcome=values["expected_outcome"],
+                affiliates=values.get("affiliates") or [],
+            )
+        except services.VoucherError as exc:
+            raise _refused(exc) from None
+        return Response(s.ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        try:
+            application = services.withdraw_application(self.get_object(), request.user)
+        except services.VoucherError as exc:
+            raise _refused(exc) from None
+        return Response(s.ApplicationSerializer(application).data)
+
+
+class CompanyVoucherViewSet(_ReadOnly):
+    """The active company's vouchers, in the order they are spent (earliest expiry first)."""
+
+    model = Voucher
+    serializer_class = s.VoucherSerializer
+    permission = Perm.VIEW_VOUCHERS
+    tenant_kinds = (TenantKind.COMPANY,)
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("program", "tenant", "account")
+
+
+# --- Government ------------------------------------------------------------------------------------
+
+
+class GovProgramViewSet(mixins.CreateModelMixin, _ReadOnly):
+    """The office's programs in every state. POST creates a draft; `open` funds the budget."""
+
+    model = Program
+    serializer_class = s.ProgramSerializer
+    permission = Perm.VIEW_PROGRAMS
+    write_permission = Perm.MANAGE_PROGRAMS
+    tenant_kinds = (TenantKind.GOVERNMENT,)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Program.unscoped.none()
+        return super().get_queryset().filter(tenant=self.tenant).select_related("tenant").order_by("-created_at", "-pk")
+
+    def perform_create(self, serializer):
+        serializer.save(tenant=self.tenant, created_by=self.request.user)
+
+    def _move(self, handler):
+        try:
+            program = handler(self.get_object(), self.request.user)
+        except services.VoucherError as exc:
+            raise _refused(exc) from None
+        return Response(s.ProgramSerializer(program).data)
+
+    @extend_schema(request=None, responses=s.ProgramSerializer)
+    @action(detail=True, methods=["post"], url_path="open")
+    def open_program(self, request, pk=None):
+        return self._move(services.open_program)
+
+    @extend_schema(request=None, responses=s.ProgramSerializer)
+    @action(detail=True, methods=["post"], url_path="close")
+    def close_program(self, request, pk=None):
+        return self._move(services.close_program)
+
+    @extend_schema(request=None, responses=s.ProgramSerializer)
+    @action(detail=True, methods=["post"], url_path="archive")
+    def archive_program(self, request, pk=None):
+        return self._move(services.archive_program)
+
+    @extend_schema(responses=s.ReportSerializer)
+    @action(detail=True, methods=["get"])
+    def report(self, request, pk=None):
+        report = reports.report(self.get_object(), company_limit=None)
+        return Response(s.ReportSerializer(report).data)
+
+
+class GovApplicationViewSet(_ReadOnly):
+    """Applications to the office's programs, oldest first; approve (issues, or records the first of
+    two approvals above the program's threshold) or reject with a reason."""
+
+    model = Application
+    serializer_class = s.ApplicationSerializer
+    permission = Perm.VIEW_PROGRAMS
+    write_permission = Perm.REVIEW_APPLICATIONS
+    tenant_kinds = (TenantKind.GOVERNMENT,)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Application.unscoped.none()
+        from vouchers.views_gov import queue_queryset
+
+        queryset = queue_queryset(self.tenant)
+        state = self.request.query_params.get("state")
+        if state == "waiting":
+            queryset = queryset.filter(state__in=("submitted", "second_review"))
+        elif state:
+            queryset = queryset.filter(state=state)
+        program = self.request.query_params.get("program", "")
+        if program.isdecimal():
+            queryset = queryset.filter(program_id=int(program))
+        return queryset
+
+    @extend_schema(request=s.NoteSerializer, responses=s.ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        data = s.NoteSerializer(data=_body(request))
+        data.is_valid(raise_exception=True)
+        try:
+            application = services.approve(self.get_object(), request.user, data.validated_data["note"])
+        except services.VoucherError as exc:
+            raise _refused(exc) from None
+        return Response(s.ApplicationSerializer(application).data)
+
+    @extend_schema(request=s.NoteSerializer, responses=s.ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        data = s.NoteSerializer(data=_body(request))
+        data.is_valid(raise_exception=True)
+        try:
+            application = services.reject(self.get_object(), request.user, data.validated_data["note"])
+        except services.VoucherError as exc:
+            raise _refused(exc) from None
+        return Response(s.ApplicationSerializer(application).data)
+
+
+class GovVoucherViewSet(_ReadOnly):
+    """Vouchers issued from the office's programs; `revoke` returns what is left to the budget."""
+
+    model = Voucher
+    serializer_class = s.VoucherSerializer
+    permission = Perm.VIEW_PROGRAMS
+    write_permission = Perm.MANAGE_PROGRAMS
+    tenant_kinds = (TenantKind.GOVERNMENT,)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Voucher.unscoped.none()
+        return (
+            super()
+            .get_queryset()
+            .filter(program__tenant=self.tenant)
+            .select_related("program", "tenant", "account")
+            .order_by("-issued_at", "-pk")
+        )
+
+    @extend_schema(request=s.RevokeSerializer, responses=s.VoucherSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        data = s.RevokeSerializer(data=_body(request))
+        data.is_valid(raise_exception=True)
+        try:
+            voucher = services.revoke(self.get_object(), request.user, data.validated_data["reason"])
+        except services.VoucherError as exc:
+            raise _refused(exc) from None
+        return Response(s.VoucherSerializer(voucher).data)
