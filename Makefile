@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f
 PO     := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: demo test install messages makemessages services lint demo-code clean
+.PHONY: demo test install messages makemessages services slurm lint demo-code clean
 
 # Debian packages: PDF statements (Pango via WeasyPrint, CJK fonts), gettext for the catalogues,
 # Chromium for the browser tests (Playwright drives Debian's Chromium; it downloads no browser).
@@ -48,7 +48,12 @@ demo-code: install
 services:
 	@scripts/ensure-services.sh
 
-test: install messages services
+# A one-node Slurm cluster on this machine for the Slurm engine's tests (installs munge and
+# slurm-wlm when missing; a no-op when it is already up).
+slurm:
+	@scripts/slurm-up.sh
+
+test: install messages services slurm
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=portal.settings.test -v 0 \
 	  || { echo "Models changed without a migration: run manage.py makemigrations."; exit 1; }
 	$(BIN)/ruff check .

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
 from catalog.models import ChipType
-from compute.models import QuotaDefault, QuotaRequest
+from compute.engine_settings import engine_config_problems
+from compute.models import EngineName, QuotaDefault, QuotaRequest
 from compute.quotas import Limits, limits_for
 from tenants.choices import SizeClass
 from tenants.models import Tenant
@@ -212,3 +213,26 @@ def set_default(
         after={"size_class": size_class, "chip": chip_type.slug if chip_type else None, **limits},
     )
     return default
+
+
+class PoolEngineForm(forms.Form):
+    """The engine a pool runs on and the operator's settings for it (checked by compute.engine_settings)."""
+
+    engine = forms.ChoiceField(label=_("Engine"), choices=EngineName.choices)
+    engine_config = forms.JSONField(
+        label=_("Engine settings (JSON)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace"}),
+        help_text=_(
+            'Slurm: {"partition": "gpu"} and optionally "gres_name", "gres_type", "account", "qos". '
+            'Kubernetes: optionally "namespace", "resource_name", "node_selector", "image". Local: {}.'
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if "engine" in data and "engine_config" in data:
+            data["engine_config"] = data["engine_config"] if data["engine_config"] is not None else {}
+            for problem in engine_config_problems(data["engine"], data["engine_config"]):
+                self.add_error("engine_config", problem)
+        return data

@@ -11,17 +11,28 @@ from tenants.choices import SizeClass
 from tenants.scoping import TenantOwned
 
 
+class EngineName(models.TextChoices):
+    """The compute engines a pool can run on (``compute.engines``)."""
+
+    LOCAL = "local", _("Local processes")
+    SLURM = "slurm", _("Slurm cluster")
+    KUBERNETES = "kubernetes", _("Kubernetes cluster")
+
+
 class Pool(models.Model):
     """The runnable side of a live compute offering: how many cards, and which engine runs jobs.
 
     The offering says what is sold (chip, sizes, price); the pool is what the operator runs. One pool
-    per compute offering, made when the offering first goes live."""
+    per compute offering, made when the offering first goes live. ``engine_config`` is the operator's
+    per-pool engine settings (a Slurm partition, a Kubernetes namespace…), checked by
+    ``compute.engine_settings`` before it is saved."""
 
     offering = models.OneToOneField("catalog.Offering", on_delete=models.PROTECT, related_name="pool")
     chip_type = models.ForeignKey("catalog.ChipType", on_delete=models.PROTECT, related_name="pools")
     name = models.CharField(_("name"), max_length=200)
     total_cards = models.PositiveIntegerField(_("total cards"))
-    engine = models.CharField(_("engine"), max_length=20, default="local")
+    engine = models.CharField(_("engine"), max_length=20, choices=EngineName.choices, default=EngineName.LOCAL)
+    engine_config = models.JSONField(_("engine settings"), default=dict, blank=True)
     is_active = models.BooleanField(_("accepting jobs"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -33,6 +44,15 @@ class Pool(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def engine_placement(self) -> dict:
+        """Where this pool's jobs go on its engine: the chip type's scheduler names (Slurm GRES type,
+        Kubernetes extended resource), overridden by the operator's settings for the pool."""
+        return {
+            "gres_type": self.chip_type.slurm_gres,
+            "resource_name": self.chip_type.k8s_resource,
+            **self.engine_config,
+        }
 
 
 class PoolSample(models.Model):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from audit.services import audit_record
 from compute.models import Pool, PoolSample
 
 
@@ -60,3 +62,33 @@ def sample() -> int:
     PoolSample.objects.bulk_create(rows, ignore_conflicts=True)
     PoolSample.objects.filter(at__lt=at - timedelta(days=35)).delete()
     return len(rows)
+
+
+class PoolEngineError(Exception):
+    """The engine settings cannot be saved; ``problems`` are the messages for the operator."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@transaction.atomic(durable=True)
+def pool_engine_set(*, pool_id: int, engine: str, engine_config: dict, actor) -> Pool:
+    """Put a pool on an engine with the operator's settings for it (audited). Jobs already submitted
+    stay where they are; the next submission uses the new settings."""
+    from compute.engine_settings import engine_config_problems
+
+    if problems := engine_config_problems(engine, engine_config):
+        raise PoolEngineError(problems)
+    pool = Pool.objects.select_for_update().get(pk=pool_id)
+    before = {"engine": pool.engine, "engine_config": pool.engine_config}
+    pool.engine, pool.engine_config = engine, engine_config
+    pool.save(update_fields=["engine", "engine_config"])
+    audit_record(
+        action="pool.engine",
+        actor=actor,
+        obj=pool,
+        before=before,
+        after={"engine": engine, "engine_config": engine_config},
+    )
+    return pool

@@ -8,6 +8,7 @@ app_name = "compute-operator"
 
 urlpatterns = [
     path("pools/", views.PoolsView.as_view(), name="pools"),
+    path("pools/<int:pk>/engine/", views.PoolEngineView.as_view(), name="pool-engine"),
     path("quotas/", views.OperatorQuotasView.as_view(), name="quotas"),
     path("quotas/defaults/", views.QuotaDefaultSetView.as_view(), name="quota-default-set"),
     path("quotas/overrides/", views.QuotaOverrideSetView.as_view(), name="quota-override-set"),

@@ -21,7 +21,17 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from catalog.models import ChipType
 from compute import selectors
-from compute.forms import LIMIT_FIELDS, DecisionForm, OverrideForm, QuotaDefaultForm, QuotaRequestForm, set_default
+from compute.forms import (
+    LIMIT_FIELDS,
+    DecisionForm,
+    OverrideForm,
+    PoolEngineForm,
+    QuotaDefaultForm,
+    QuotaRequestForm,
+    set_default,
+)
+from compute.models import Pool
+from compute.pools import PoolEngineError, pool_engine_set
 from compute.quotas import BUILT_IN, DecisionError, decide, request_increase, set_override
 from tenants.mixins import TenantPageMixin
 from tenants.roles import Perm, TenantKind, has_perm
@@ -338,3 +348,33 @@ class OperatorQuotaRequestsRedirect(OperatorMixin, RedirectView):
     """`compute:quota-requests`, the link in operators' notifications, leads to the operator page."""
 
     pattern_name = "compute-operator:quota-requests"
+
+
+class PoolEngineView(OperatorMixin, View):
+    """The engine a pool runs on and its settings (a Slurm partition, a Kubernetes namespace…)."""
+
+    template_name = "compute/operator/pool_engine.html"
+
+    def get(self, request, pk: int):
+        pool = get_object_or_404(Pool.objects.select_related("chip_type"), pk=pk)
+        return self.render_form(
+            pool, PoolEngineForm(initial={"engine": pool.engine, "engine_config": pool.engine_config})
+        )
+
+    def post(self, request, pk: int):
+        pool = get_object_or_404(Pool.objects.select_related("chip_type"), pk=pk)
+        form = PoolEngineForm(request.POST)
+        if not form.is_valid():
+            return self.render_form(pool, form, status=400)
+        try:
+            pool_engine_set(pool_id=pool.pk, actor=request.user, **form.cleaned_data)
+        except PoolEngineError as error:
+            for problem in error.problems:
+                form.add_error("engine_config", problem)
+            return self.render_form(pool, form, status=400)
+        messages.success(request, _("The engine settings of %(pool)s are saved.") % {"pool": pool.name})
+        return _done(request, "compute-operator:pools")
+
+    def render_form(self, pool, form: PoolEngineForm, status: int = 200) -> HttpResponse:
+        context = {"pool": pool, "form": form}
+        return render(self.request, self.template_name, context, status=status)

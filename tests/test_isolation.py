@@ -158,6 +158,7 @@ OPERATOR_PAGES = {
     "tenants:operator-tenant-verify": lambda w: {"pk": w.a_owner.tenant_id},
     "compute:quota-requests": None,  # a redirect to the operators' page, from their notifications
     "compute-operator:pools": None,
+    "compute-operator:pool-engine": lambda w: {"pk": w.job.pool_id},
     "compute-operator:quotas": None,
     "compute-operator:quota-default-set": None,
     "compute-operator:quota-override-set": None,

@@ -28,7 +28,9 @@ class JobSpec:
     ``key`` is the idempotency key ("job-42-attempt-1"): submitting it again returns the same engine
     id. ``job_dir`` already holds params.json and inputs/; the workload writes output/,
     progress.json and error.json there. ``cards`` of the pool's ``pool_cards`` slots are held while
-    the job runs.
+    the job runs. ``placement`` is where on the engine the pool's jobs go (the operator's per-pool
+    engine settings over the chip type's scheduler names, e.g. a Slurm partition and GRES type);
+    ``labels`` say whose job it is (tenant, job, attempt) for engines that tag what they create.
     """
 
     key: str
@@ -39,6 +41,8 @@ class JobSpec:
     pool_cards: int
     time_limit_seconds: int
     env: dict[str, str] = field(default_factory=dict)
+    placement: Mapping[str, Any] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 class EngineState(StrEnum):
@@ -117,7 +121,11 @@ class Engine(ABC):
         """
 
 
-_REGISTRY: dict[str, str] = {"local": "compute.engines.local.LocalEngine"}
+_REGISTRY: dict[str, str] = {
+    "local": "compute.engines.local.LocalEngine",
+    "slurm": "compute.engines.slurm.SlurmEngine",
+    "kubernetes": "compute.engines.kubernetes.KubernetesEngine",
+}
 
 
 def register_engine(name: str, dotted_path: str) -> None:

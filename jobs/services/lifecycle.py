@@ -174,6 +174,8 @@ def submit(job_id: int) -> bool:
             pool_cards=job.pool.total_cards,
             time_limit_seconds=_time_limit(job),
             env=dict(settings.JOB_EXTRA_ENV),
+            placement=job.pool.engine_placement(),
+            labels={"tenant": str(job.tenant_id), "job": str(job.pk), "attempt": str(job.attempt)},
         )
         job.engine_job_id = engine_for(job.engine).submit(spec)
         job.submitted_at = timezone.now()
@@ -207,7 +209,9 @@ def _apply(job: Job, status: EngineStatus) -> None:
         job.started_at = status.started_at
     if status.progress is not None:
         job.progress = status.progress
-    job.stage = (status.stage or job.stage)[:200]
+    # While queued, the stage is the engine's word on why it waits (e.g. Slurm's "Priority"); it is
+    # replaced, not kept, once the job starts.
+    job.stage = (status.stage or ("" if job.state == JobState.QUEUED else job.stage))[:200]
     if status.state == EngineState.QUEUED:
         job.wait_reason = WaitReason.NO_FREE_CARDS if status.reason == "no_free_cards" else WaitReason.ENGINE
         job.save()

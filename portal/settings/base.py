@@ -267,7 +267,8 @@ PLATFORM_FEE_BP = env.int("PLATFORM_FEE_BP", default=1500)  # 15% of each charge
 CREDIT_WARN_SECONDS = env.int("CREDIT_WARN_SECONDS", default=15 * 60)  # warn when funds last less than this
 CREDIT_GRACE_SECONDS = env.int("CREDIT_GRACE_SECONDS", default=10 * 60)  # stop this long after the warning
 HOLD_RELEASE_AFTER_SECONDS = env.int("HOLD_RELEASE_AFTER_SECONDS", default=24 * 3600)
-COMPUTE_ENGINES = {"local": {"root": ENGINE_ROOT}}
+# Slurm pools (partition, GRES) are set per pool by operators; the engine keeps its records here.
+COMPUTE_ENGINES = {"local": {"root": ENGINE_ROOT}, "slurm": {"root": ENGINE_ROOT / "slurm"}}
 # Extra environment for every job's workload (e.g. WORKLOAD_SLOWDOWN_SECONDS to slow demos and tests).
 JOB_EXTRA_ENV = {name: value for name in ("WORKLOAD_SLOWDOWN_SECONDS",) if (value := env.str(name, default=""))}
 

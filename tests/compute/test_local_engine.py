@@ -320,7 +320,7 @@ def test_registry_and_unknown_jobs(tmp_path):
     assert engine.cancel("job-404") is None
     assert engine.logs("job-404") == ("", 0)
     with pytest.raises(EngineError):
-        get_engine("kubernetes")
+        get_engine("nomad")
 
 
 def test_root_defaults_to_the_var_directory(settings):
