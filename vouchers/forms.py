@@ -82,6 +82,20 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented recipe): cleans to a list."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
 class ProgramForm(forms.ModelForm):
     """Create or edit a draft program."""
 
@@ -255,7 +269,7 @@ class ApplicationForm(forms.Form):
             "Their offerings are never paid by the voucher."
         ),
     )
-    attachments = forms.FileField(
+    attachments = MultipleFileField(
         label=_("Attachments"),
         required=False,
         widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
@@ -263,10 +277,9 @@ class ApplicationForm(forms.Form):
         % {"n": MAX_ATTACHMENTS, "mb": MAX_RECEIPT_BYTES // 1048576},
     )
 
-    def __init__(self, *args, program: Program, files_list=None, **kwargs):
+    def __init__(self, *args, program: Program, **kwargs):
         super().__init__(*args, **kwargs)
         self.program = program
-        self.files_list = files_list or []
         self.fields["amount"] = _yuan(
             _("Amount (¥)"),
             max_fen=program.max_per_voucher_fen,
@@ -278,9 +291,10 @@ class ApplicationForm(forms.Form):
         return parse_codes(self.cleaned_data.get("affiliates", ""))
 
     def clean_attachments(self):
-        if len(self.files_list) > MAX_ATTACHMENTS:
+        files = self.cleaned_data.get("attachments") or []
+        if len(files) > MAX_ATTACHMENTS:
             raise ValidationError(_("Attach at most %(n)d files.") % {"n": MAX_ATTACHMENTS})
-        for upload in self.files_list:
+        for upload in files:
             if upload.size is not None and upload.size > MAX_RECEIPT_BYTES:
                 raise ValidationError(
                     _("%(name)s is too large; the limit is %(mb)d MB.")
@@ -292,7 +306,7 @@ class ApplicationForm(forms.Form):
             upload.seek(0)
             if signature is None or head != signature:
                 raise ValidationError(_("%(name)s is not a PDF, JPG or PNG file.") % {"name": upload.name})
-        return self.files_list
+        return files
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data

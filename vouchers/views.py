@@ -71,9 +71,7 @@ class ProgramView(CompanyVoucherMixin, View):
         program = self.program(pk)
         if not has_perm(self.membership, Perm.APPLY_VOUCHERS):
             raise Http404
-        form = ApplicationForm(
-            request.POST, request.FILES, program=program, files_list=request.FILES.getlist("attachments")
-        )
+        form = ApplicationForm(request.POST, request.FILES, program=program)
         if not form.is_valid():
             return self.render(program, form, status=400)
         try:

@@ -331,7 +331,8 @@ def rate_runs() -> int:
 
     due = (
         Job.unscoped.filter(state=JobState.SUCCEEDED, offering__prices__unit=PriceUnit.RUN)
-        .exclude(charges__usage__isnull=True)
+        # Not `exclude(charges__usage__isnull=True)`: that also drops jobs with no charge at all.
+        .exclude(pk__in=Charge.unscoped.filter(usage__isnull=True).values("job_id"))
         .values_list("pk", flat=True)
         .distinct()
     )
