@@ -37,6 +37,7 @@ demo: install messages
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py load_demo_catalog
 	$(BIN)/python manage.py seed_operations
+	$(BIN)/python manage.py seed_vouchers
 	@echo ""
 	@echo "  Open http://127.0.0.1:8000/  — Ctrl-C stops the web server, the worker and beat."
 	@echo ""

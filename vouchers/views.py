@@ -20,7 +20,34 @@ from vouchers.forms import ApplicationForm
 from vouchers.models import OPEN_APPLICATION_STATES, Application, ApplicationAttachment, Program, ProgramStatus, Voucher
 
 
-class CompanyVoucherMixin(TenantPageMixin):
+class VoucherPageMixin(TenantPageMixin):
+    """`permission` reads, `write_permission` (if any) is needed for POST and the other unsafe
+    methods. The URL's object (`get_object`) is looked up before the method and role checks, so
+    another tenant's object is a 404 for every method, exactly like a missing one; only for members
+    who may read (another kind of tenant gets the mixin's 403)."""
+
+    write_permission: Perm | None = None
+    object = None
+
+    def read_permission(self, request) -> Perm | None:
+        return self.permission
+
+    def required_permission(self, request) -> Perm | None:
+        if self.write_permission is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+            return self.write_permission
+        return self.read_permission(request)
+
+    def get_object(self, pk: int):
+        raise NotImplementedError
+
+    def dispatch(self, request, *args, **kwargs):
+        membership = getattr(request, "membership", None)
+        if "pk" in kwargs and request.user.is_authenticated and has_perm(membership, self.read_permission(request)):
+            self.object = self.get_object(kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+
+class CompanyVoucherMixin(VoucherPageMixin):
     permission = Perm.VIEW_VOUCHERS
     tenant_kinds = (TenantKind.COMPANY,)
 
@@ -59,18 +86,16 @@ class ProgramView(CompanyVoucherMixin, View):
     """An open program: its rules, the pre-check for this company, and the application form."""
 
     template_name = "vouchers/program.html"
+    write_permission = Perm.APPLY_VOUCHERS
 
-    def program(self, pk: int) -> Program:
+    def get_object(self, pk: int) -> Program:
         return get_object_or_404(Program.objects.filter(status=ProgramStatus.OPEN).select_related("tenant"), pk=pk)
 
     def get(self, request, pk: int):
-        program = self.program(pk)
-        return self.render(program, ApplicationForm(program=program))
+        return self.render(self.object, ApplicationForm(program=self.object))
 
     def post(self, request, pk: int):
-        program = self.program(pk)
-        if not has_perm(self.membership, Perm.APPLY_VOUCHERS):
-            raise Http404
+        program = self.object
         form = ApplicationForm(request.POST, request.FILES, program=program)
         if not form.is_valid():
             return self.render(program, form, status=400)
@@ -106,12 +131,14 @@ class ProgramView(CompanyVoucherMixin, View):
 
 
 class WithdrawView(CompanyVoucherMixin, View):
-    permission = Perm.APPLY_VOUCHERS
+    write_permission = Perm.APPLY_VOUCHERS
+
+    def get_object(self, pk: int) -> Application:
+        return get_object_or_404(Application.objects.filter(tenant=self.tenant), pk=pk)
 
     def post(self, request, pk: int):
-        application = get_object_or_404(Application.objects.filter(tenant=self.tenant), pk=pk)
         try:
-            services.withdraw_application(application, request.user)
+            services.withdraw_application(self.object, request.user)
         except services.VoucherError as exc:
             messages.error(request, exc.message)
         else:
@@ -119,15 +146,18 @@ class WithdrawView(CompanyVoucherMixin, View):
         return redirect("vouchers:list")
 
 
-class AttachmentView(TenantPageMixin, View):
+class AttachmentView(VoucherPageMixin, View):
     """An application's attachment, for the applying company and the program's office only."""
 
-    def required_permission(self, request):
+    def read_permission(self, request):
         kind = request.tenant.kind if getattr(request, "tenant", None) else None
         return Perm.VIEW_PROGRAMS if kind == TenantKind.GOVERNMENT else Perm.VIEW_VOUCHERS
 
+    def get_object(self, pk: int) -> ApplicationAttachment:
+        return get_object_or_404(ApplicationAttachment, pk=pk, application__in=Application.objects.all())
+
     def get(self, request, pk: int):
-        attachment = get_object_or_404(ApplicationAttachment, pk=pk, application__in=Application.objects.all())
+        attachment = self.object
         try:
             handle = attachment.file.open("rb")
         except (FileNotFoundError, OSError):

@@ -24,7 +24,6 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from billing.services.ledger import format_fen
 from tenants.choices import Industry, Province, SizeClass
-from tenants.mixins import TenantPageMixin
 from tenants.roles import Perm, TenantKind, has_perm
 from vouchers import reports, services
 from vouchers.forms import DecisionForm, ProgramForm, RevokeForm
@@ -37,19 +36,22 @@ from vouchers.models import (
     Voucher,
     VoucherState,
 )
+from vouchers.views import VoucherPageMixin
 
 QUEUE_PAGE_SIZE = 50
 VOUCHERS_PAGE_SIZE = 50
 
 
-class GovMixin(TenantPageMixin):
+class GovMixin(VoucherPageMixin):
+    """The URL's `pk` is one of our programs unless a view says otherwise (`get_object`)."""
+
     permission = Perm.VIEW_PROGRAMS
     tenant_kinds = (TenantKind.GOVERNMENT,)
 
     def programs(self):
         return Program.objects.filter(tenant=self.tenant)
 
-    def get_program(self, pk: int) -> Program:
+    def get_object(self, pk: int) -> Program:
         return get_object_or_404(self.programs(), pk=pk)
 
 
@@ -76,7 +78,7 @@ class ProgramFormView(GovMixin, View):
     def get_instance(self, pk):
         if pk is None:
             return Program(tenant=self.tenant)
-        program = self.get_program(pk)
+        program = self.object
         if program.status != ProgramStatus.DRAFT:
             messages.error(
                 self.request,
@@ -122,7 +124,7 @@ class ProgramView(GovMixin, TemplateView):
     template_name = "vouchers/gov/program.html"
 
     def get_context_data(self, **kwargs):
-        program = self.get_program(self.kwargs["pk"])
+        program = self.object
         report = reports.report(program, company_limit=50)
         return super().get_context_data(**kwargs) | {
             "program": program,
@@ -138,12 +140,11 @@ class ProgramActionView(GovMixin, View):
     ACTIONS = {"open": services.open_program, "close": services.close_program, "archive": services.archive_program}
 
     def post(self, request, pk: int, action: str):
-        program = self.get_program(pk)
         handler = self.ACTIONS.get(action)
         if handler is None:
             raise Http404
         try:
-            program = handler(program, request.user)
+            program = handler(self.object, request.user)
         except services.VoucherError as exc:
             messages.error(request, exc.message)
         else:
@@ -156,7 +157,7 @@ class ReportExportView(GovMixin, View):
     """The program report as CSV (one table after another) or XLSX (a sheet per table)."""
 
     def get(self, request, pk: int, fmt: str):
-        program = self.get_program(pk)
+        program = self.object
         tables = report_tables(reports.report(program, company_limit=None))
         stamp = timezone.localdate().isoformat()
         filename = f"{program.code}-report-{stamp}.{fmt}"
@@ -406,17 +407,16 @@ class ApplicationView(GovMixin, View):
     """One application with the company's details, the eligibility snapshot and the decision forms."""
 
     template_name = "vouchers/gov/application.html"
+    write_permission = Perm.REVIEW_APPLICATIONS
 
-    def application(self, pk: int) -> Application:
+    def get_object(self, pk: int) -> Application:
         return get_object_or_404(queue_queryset(self.tenant), pk=pk)
 
     def get(self, request, pk: int):
-        return self.render(self.application(pk))
+        return self.render(self.object)
 
     def post(self, request, pk: int):
-        if not has_perm(self.membership, Perm.REVIEW_APPLICATIONS):
-            raise Http404
-        application = self.application(pk)
+        application = self.object
         form = DecisionForm(request.POST)
         action = request.POST.get("action")
         if not form.is_valid() or action not in ("approve", "reject"):
@@ -424,7 +424,7 @@ class ApplicationView(GovMixin, View):
         result = decide_one(application, request.user, action, form.cleaned_data["note"])
         if not result.ok:
             form.add_error(None, result.message)
-            return self.render(self.application(pk), form, status=400)
+            return self.render(self.get_object(pk), form, status=400)
         messages.success(request, result.message)
         return redirect("vouchers-gov:application", pk=pk)
 
@@ -483,8 +483,11 @@ class IssuedVouchersView(GovMixin, TemplateView):
 class RevokeView(GovMixin, View):
     permission = Perm.MANAGE_PROGRAMS
 
+    def get_object(self, pk: int) -> Voucher:
+        return get_object_or_404(Voucher.objects.filter(program__tenant=self.tenant), pk=pk)
+
     def post(self, request, pk: int):
-        voucher = get_object_or_404(Voucher.objects.filter(program__tenant=self.tenant), pk=pk)
+        voucher = self.object
         form = RevokeForm(request.POST)
         if not form.is_valid():
             messages.error(request, form.errors["reason"][0])

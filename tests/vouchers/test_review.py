@@ -77,7 +77,8 @@ def test_precheck_names_each_rule_in_chinese(gov, shop):
     html = client.get(reverse("vouchers:program", args=[program.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     for rule in ("industry", "size", "age"):
         assert f'data-rule="{rule}" data-passed="no"' in html
-    assert "不符合" in html or "无法申请" in html
+    assert "贵企业所属行业为零售与电子商务。" in html
+    assert "因此无法申请" in html
 
 
 def test_company_applies_with_attachment_and_reviewers_are_told(gov, shop):

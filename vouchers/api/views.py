@@ -11,6 +11,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from idempotency.api import idempotent
 from tenants.api.mixins import TenantScopedApiMixin
 from tenants.roles import Perm, TenantKind
 from vouchers import eligibility, reports, services
@@ -77,6 +78,7 @@ class CompanyApplicationViewSet(_ReadOnly):
         return super().get_queryset().select_related("program", "tenant", "voucher").order_by("-created_at", "-pk")
 
     @extend_schema(request=s.ApplicationCreateSerializer, responses={201: s.ApplicationSerializer})
+    @idempotent
     def create(self, request):
         data = s.ApplicationCreateSerializer(data=_body(request))
         data.is_valid(raise_exception=True)
@@ -98,6 +100,7 @@ class CompanyApplicationViewSet(_ReadOnly):
 
     @extend_schema(request=None, responses=s.ApplicationSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def withdraw(self, request, pk=None):
         try:
             application = services.withdraw_application(self.get_object(), request.user)
@@ -135,6 +138,10 @@ class GovProgramViewSet(mixins.CreateModelMixin, _ReadOnly):
             return Program.unscoped.none()
         return super().get_queryset().filter(tenant=self.tenant).select_related("tenant").order_by("-created_at", "-pk")
 
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer):
         serializer.save(tenant=self.tenant, created_by=self.request.user)
 
@@ -147,16 +154,19 @@ class GovProgramViewSet(mixins.CreateModelMixin, _ReadOnly):
 
     @extend_schema(request=None, responses=s.ProgramSerializer)
     @action(detail=True, methods=["post"], url_path="open")
+    @idempotent
     def open_program(self, request, pk=None):
         return self._move(services.open_program)
 
     @extend_schema(request=None, responses=s.ProgramSerializer)
     @action(detail=True, methods=["post"], url_path="close")
+    @idempotent
     def close_program(self, request, pk=None):
         return self._move(services.close_program)
 
     @extend_schema(request=None, responses=s.ProgramSerializer)
     @action(detail=True, methods=["post"], url_path="archive")
+    @idempotent
     def archive_program(self, request, pk=None):
         return self._move(services.archive_program)
 
@@ -195,6 +205,7 @@ class GovApplicationViewSet(_ReadOnly):
 
     @extend_schema(request=s.NoteSerializer, responses=s.ApplicationSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def approve(self, request, pk=None):
         data = s.NoteSerializer(data=_body(request))
         data.is_valid(raise_exception=True)
@@ -206,6 +217,7 @@ class GovApplicationViewSet(_ReadOnly):
 
     @extend_schema(request=s.NoteSerializer, responses=s.ApplicationSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def reject(self, request, pk=None):
         data = s.NoteSerializer(data=_body(request))
         data.is_valid(raise_exception=True)
@@ -238,6 +250,7 @@ class GovVoucherViewSet(_ReadOnly):
 
     @extend_schema(request=s.RevokeSerializer, responses=s.VoucherSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def revoke(self, request, pk=None):
         data = s.RevokeSerializer(data=_body(request))
         data.is_valid(raise_exception=True)
