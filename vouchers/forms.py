@@ -8,6 +8,7 @@ from pathlib import PurePath
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from billing.services.ledger import format_fen
@@ -273,8 +274,11 @@ class ApplicationForm(forms.Form):
         label=_("Attachments"),
         required=False,
         widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
-        help_text=_("Business licence, project plan: PDF, JPG or PNG, up to %(n)d files of %(mb)d MB each.")
-        % {"n": MAX_ATTACHMENTS, "mb": MAX_RECEIPT_BYTES // 1048576},
+        help_text=format_lazy(
+            _("Business licence, project plan: PDF, JPG or PNG, up to {n} files of {mb} MB each."),
+            n=MAX_ATTACHMENTS,
+            mb=MAX_RECEIPT_BYTES // 1048576,
+        ),
     )
 
     def __init__(self, *args, program: Program, **kwargs):

@@ -253,8 +253,13 @@ def report_tables(report: reports.Report) -> list[tuple[str, list[str], list[lis
 # --- Review queue -----------------------------------------------------------------------------------
 
 
+ANY = gettext_lazy("Any")
+
+
 class ApplicationFilter(django_filters.FilterSet):
-    program = django_filters.ModelChoiceFilter(label=gettext_lazy("Program"), queryset=Program.unscoped.none())
+    program = django_filters.ModelChoiceFilter(
+        label=gettext_lazy("Program"), queryset=Program.unscoped.none(), empty_label=gettext_lazy("Every program")
+    )
     state = django_filters.ChoiceFilter(
         label=gettext_lazy("State"),
         choices=[("waiting", gettext_lazy("Waiting (any step)")), *ApplicationState.choices],
@@ -262,13 +267,13 @@ class ApplicationFilter(django_filters.FilterSet):
         empty_label=gettext_lazy("Any state"),
     )
     province = django_filters.ChoiceFilter(
-        label=gettext_lazy("Province"), field_name="tenant__province", choices=Province.choices
+        label=gettext_lazy("Province"), field_name="tenant__province", choices=Province.choices, empty_label=ANY
     )
     industry = django_filters.ChoiceFilter(
-        label=gettext_lazy("Industry"), field_name="tenant__industry", choices=Industry.choices
+        label=gettext_lazy("Industry"), field_name="tenant__industry", choices=Industry.choices, empty_label=ANY
     )
     size = django_filters.ChoiceFilter(
-        label=gettext_lazy("Size class"), field_name="tenant__size_class", choices=SizeClass.choices
+        label=gettext_lazy("Size class"), field_name="tenant__size_class", choices=SizeClass.choices, empty_label=ANY
     )
     q = django_filters.CharFilter(label=gettext_lazy("Company or credit code"), method="filter_company")
 
