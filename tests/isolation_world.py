@@ -1,6 +1,7 @@
-"""The world of tests/test_isolation.py: two companies (A and B), two partners, an operator, and
-objects of every tenant-owned kind belonging to A (or partner A). A's visible text carries SECRET,
-so "B sees none of A's data" is a real check and not a page that would never show it anyway.
+"""The world of tests/test_isolation.py: two companies (A and B), two partners, two government
+offices (A and B), an operator, and objects of every tenant-owned kind belonging to A (or partner A,
+or office A). A's visible text carries SECRET, so "B sees none of A's data" is a real check and not
+a page that would never show it anyway.
 
 Written directly or through the services (test set-up is system code); everything under test goes
 through the views."""
@@ -39,6 +40,8 @@ from tenants.services.invitations import invitation_create
 from tests.compute.world import metered
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.jobs import world as jobs_world
+from tests.vouchers import world as vouchers_world
+from vouchers import services as vouchers
 
 SECRET = "secret-marker"  # appears only in tenant A's data
 ARTIFACT = "report.txt"
@@ -67,10 +70,19 @@ class World:
     transfer: object = None
     settlement: object = None  # partner A's, issued
     draft_settlement: object = None  # partner A's, of the month after (not issued yet)
+    ga_manager: object = None  # office A's program manager, reviewer and auditor
+    ga_reviewer: object = None
+    ga_auditor: object = None
+    gb_manager: object = None  # office B's program manager
+    program: object = None  # office A's, open (a public call: every company may read it)
+    draft_program: object = None  # office A's, a draft (named with SECRET: only office A sees it)
+    application: object = None  # company A's, waiting in office A's program, with an attachment
+    attachment: object = None
+    voucher: object = None  # company A's, issued from office A's program
 
     def a_objects(self) -> tuple:
-        """A's rows (company A's and partner A's) whose ids may be shown in lists as `data-id` (B's
-        lists must show none of them)."""
+        """A's rows (company A's, partner A's and office A's) whose ids may be shown in lists as
+        `data-id` (B's lists must show none of them)."""
         return (
             self.a_member,
             self.invitation,
@@ -82,7 +94,12 @@ class World:
             self.topup,
             self.transfer,
             self.settlement,
+            self.application,
         )
+
+    def a_codes(self) -> tuple[str, ...]:
+        """Codes of A's vouchers and programs, which lists show as `data-code` on their rows."""
+        return (self.voucher.code, self.program.code, self.draft_program.code)
 
 
 class _WorldTransaction(TestCase):
@@ -114,7 +131,7 @@ def kept(root: Path, unblock) -> Iterator[World]:
 
 def build() -> World:
     """The whole world; the caller points JOBS_ROOT and MEDIA_ROOT at a folder of its own first."""
-    a = TenantFactory(kind=TenantKind.COMPANY, name_zh=f"甲公司{SECRET}")
+    a = TenantFactory(kind=TenantKind.COMPANY, name_zh=f"甲公司{SECRET}", name_en=f"Company A {SECRET}")
     b = TenantFactory(kind=TenantKind.COMPANY, name_zh="乙公司")
     o = TenantFactory(kind=TenantKind.OPERATOR, name_zh="运营方")
     world = World(
@@ -131,6 +148,7 @@ def build() -> World:
     _add_settlements(world, jobs)
     _add_quota_request(world)
     _add_payments(world)
+    _add_vouchers(world)
     return world
 
 
@@ -253,3 +271,32 @@ def _add_payments(world: World) -> None:
         transferred_on=date.today(),
         receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4 " + SECRET.encode()),
     )
+
+
+def _add_vouchers(world: World) -> None:
+    """Office A runs an open program and a draft; company A holds a voucher from the open one and
+    has a second application waiting in it, with an attachment. Office B runs a program of its own
+    and company B holds a voucher from it, so B's lists are not empty.
+
+    An open program is public, with its office's name, so neither is marked; what only office A and
+    company A see is (the draft, the application's purpose and attachment, company A's name)."""
+    a, b = world.a_owner.tenant, world.b_owner.tenant
+    office_a = vouchers_world.office("甲市经信局")
+    office_b = vouchers_world.office("乙市经信局")
+    world.ga_manager, world.ga_reviewer, world.ga_auditor = office_a.manager, office_a.reviewer, office_a.auditor
+    world.gb_manager = office_b.manager
+    world.program = vouchers_world.program(office_a, name="甲市算力券", code="ISO-A")
+    world.draft_program = vouchers_world.program(office_a, opened=False, name=f"草稿{SECRET}", code="ISO-A-DRAFT")
+    world.voucher = vouchers_world.issue(office_a, a, world.program, 1_000_00, applicant=world.a_owner.user)
+    world.application = vouchers.submit_application(
+        program=world.program,
+        company=a,
+        actor=world.a_owner.user,
+        amount_fen=2_000_00,
+        purpose=f"purpose-{SECRET}",
+        expected_outcome=f"outcome-{SECRET}",
+        files=[SimpleUploadedFile("licence.pdf", b"%PDF-1.4 " + SECRET.encode())],
+    )
+    world.attachment = world.application.attachments.get()
+    program_b = vouchers_world.program(office_b, name="乙市算力券", code="ISO-B")
+    vouchers_world.issue(office_b, b, program_b, 1_000_00, applicant=world.b_owner.user)

@@ -3,8 +3,9 @@
 Every route must appear in exactly one group below; a new route without an entry fails
 `test_every_route_is_classified`. Each group is then checked as anonymous, as a member of another
 tenant (by session and by API key), as a low-privileged member, as another kind of tenant (company
-routes against a partner, operator and partner routes against a company), and against vacuous
-passes (the owner does reach the object and does see its marker; operators do get in).
+routes against a partner and a government office, operator, partner and government routes against a
+company), and against vacuous passes (the owner does reach the object and does see its marker;
+operators do get in; the role above a refused one does get in).
 
 The world (tests/isolation_world.py) is built once for the module; every check runs in its own
 transaction inside it.
@@ -17,6 +18,7 @@ import subprocess
 
 import openpyxl
 import pytest
+from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
 
@@ -29,12 +31,13 @@ from settlements.choices import SettlementState
 from settlements.models import Settlement
 from statements.periods import Month
 from tenants.models import ApiKey, Invitation, Membership
-from tenants.roles import Role
-from tenants.scoping import tenant_context
+from tenants.roles import ROLES_BY_KIND, Role, TenantKind
+from tenants.scoping import SharedScopedManager, tenant_context
 from tenants.services.api_keys import api_key_create
 from tests.conftest import member_client
 from tests.isolation_world import ARTIFACT, SECRET, kept
 from tests.routes import all_routes
+from vouchers.models import Application, ApplicationState, Program, ProgramStatus, Voucher, VoucherState
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +138,7 @@ TENANT_PAGES = {
     "statements:statement": Role.DEVELOPER,
     "statements:statement-pdf": Role.DEVELOPER,
     "statements:statement-csv": Role.DEVELOPER,
+    "vouchers:list": None,
 }
 # Tenant objects: another tenant's member gets 404 for every method.
 TENANT_OBJECT_PAGES = {
@@ -151,6 +155,8 @@ TENANT_OBJECT_PAGES = {
     "payments:topup-success": lambda w: {"pk": w.topup.pk},
     "payments:topup-cancelled": lambda w: {"pk": w.topup.pk},
     "payments:bank-transfer-receipt": lambda w: {"pk": w.transfer.pk},
+    "vouchers:withdraw": lambda w: {"pk": w.application.pk},
+    "vouchers:attachment": lambda w: {"pk": w.attachment.pk},  # the program's office's too (below)
 }
 PERSONAL_OBJECT_PAGES = {"notifications:read": lambda w: {"pk": w.note.pk}}
 OPERATOR_PAGES = {
@@ -194,6 +200,9 @@ API_TENANT_LISTS = {
     "api:statements-spending-summary": Role.DEVELOPER,
     "api:statements-statement": Role.DEVELOPER,
     "api:statements-budget": Role.DEVELOPER,
+    "api:voucher-program-list": None,  # every office's open programs (OPEN_PROGRAMS)
+    "api:voucher-application-list": None,
+    "api:voucher-list": None,
 }
 API_TENANT_OBJECTS = {
     "api:member-detail": lambda w: {"pk": w.a_member.pk},
@@ -211,6 +220,9 @@ API_TENANT_OBJECTS = {
     "api:quota-request-detail": lambda w: {"pk": w.quota_request.pk},
     "api:payments-topup-detail": lambda w: {"pk": w.topup.pk},
     "api:payments-bank-transfer-detail": lambda w: {"pk": w.transfer.pk},
+    "api:voucher-application-detail": lambda w: {"pk": w.application.pk},
+    "api:voucher-application-withdraw": lambda w: {"pk": w.application.pk},
+    "api:voucher-detail": lambda w: {"pk": w.voucher.pk},
 }
 API_PERSONAL = {"api:notification-list": None, "api:notification-read-all": None, "api:invitation-accept": None}
 API_PERSONAL_OBJECTS = {
@@ -276,6 +288,58 @@ API_REVIEW_ROUTES = {
     "api:partner-review-reject": lambda w: {"pk": w.listing_version.pk},
 }
 
+# An open program is a public call for applications: every company reads it, the other company too
+# (a draft is nobody's but its office's, which reads it under /gov/; both are tested below).
+OPEN_PROGRAMS = {
+    "vouchers:program": lambda w: {"pk": w.program.pk},
+    "api:voucher-program-detail": lambda w: {"pk": w.program.pk},
+    "api:voucher-program-eligibility": lambda w: {"pk": w.program.pk},
+}
+
+# Government offices: the other *office* must see none of it, its open programs included. Value: the
+# most privileged role that may not open it (nor may the roles below it in ROLES_BY_KIND).
+GOV_PAGES = {
+    "vouchers-gov:programs": None,
+    "vouchers-gov:program-new": Role.REVIEWER,
+    "vouchers-gov:queue": None,
+    "vouchers-gov:vouchers": None,
+}
+GOV_ACTIONS = {"vouchers-gov:bulk": Role.AUDITOR}  # POST only; the applications come in the body (below)
+
+
+def open_program(world) -> dict:
+    return {"pk": world.program.pk}
+
+
+def draft_program(world) -> dict:
+    return {"pk": world.draft_program.pk}
+
+
+GOV_OBJECTS = {
+    "vouchers-gov:program": open_program,
+    "vouchers-gov:program-edit": draft_program,
+    "vouchers-gov:program-action": lambda w: {**open_program(w), "action": "close"},
+    "vouchers-gov:report-export": lambda w: {**open_program(w), "fmt": "csv"},
+    "vouchers-gov:application": lambda w: {"pk": w.application.pk},
+    "vouchers-gov:revoke": lambda w: {"pk": w.voucher.pk},
+}
+API_GOV_LISTS = {"api:gov-program-list": None, "api:gov-application-list": None, "api:gov-voucher-list": None}
+API_GOV_OBJECTS = {
+    "api:gov-program-detail": open_program,
+    "api:gov-program-open-program": draft_program,
+    "api:gov-program-close-program": open_program,
+    "api:gov-program-archive-program": open_program,
+    "api:gov-program-report": open_program,
+    "api:gov-application-detail": lambda w: {"pk": w.application.pk},
+    "api:gov-application-approve": lambda w: {"pk": w.application.pk},
+    "api:gov-application-reject": lambda w: {"pk": w.application.pk},
+    "api:gov-voucher-detail": lambda w: {"pk": w.voucher.pk},
+    "api:gov-voucher-revoke": lambda w: {"pk": w.voucher.pk},
+}
+GOV_ROUTES = sorted([*GOV_PAGES, *GOV_ACTIONS, *GOV_OBJECTS, *API_GOV_LISTS, *API_GOV_OBJECTS])
+# Routes of one program under /gov/ (the open one of office A is office A's alone there, as is the draft).
+GOV_PROGRAM_ROUTES = sorted(n for n in {**GOV_OBJECTS, **API_GOV_OBJECTS} if "program" in n)
+
 GROUPS = [
     PUBLIC,
     PERSONAL_PAGES,
@@ -293,6 +357,12 @@ GROUPS = [
     API_PARTNER_LISTS,
     REVIEW_ROUTES,
     API_REVIEW_ROUTES,
+    OPEN_PROGRAMS,
+    GOV_PAGES,
+    GOV_ACTIONS,
+    GOV_OBJECTS,
+    API_GOV_LISTS,
+    API_GOV_OBJECTS,
 ]
 API_PREFIXES = ("api:",)
 SAMPLE_KWARGS = {
@@ -315,6 +385,8 @@ OBJECT_GROUPS = {
     **API_TENANT_OBJECTS,
     **API_PERSONAL_OBJECTS,
     **PARTNER_OBJECTS,
+    **GOV_OBJECTS,
+    **API_GOV_OBJECTS,
 }
 
 
@@ -353,7 +425,8 @@ READ_DENIED_OBJECTS = {
     "api:payments-topup-detail": Role.VIEWER,
     "api:payments-bank-transfer-detail": Role.VIEWER,
 }
-# Routes the viewer may read but not write to (create, act on an object, change a setting):
+# Routes the viewer (an office's reviewer or auditor) may read but not write to (create, act on an
+# object, change a setting):
 WRITE_DENIED = {
     "tenants:member-role": Role.VIEWER,
     "tenants:invitation-revoke": Role.VIEWER,
@@ -366,27 +439,41 @@ WRITE_DENIED = {
     "api:job-retry": Role.VIEWER,
     "api:quota-request-list": Role.VIEWER,
     "api:statements-budget": Role.VIEWER,
+    # Applying and withdrawing is for owner/admin/billing.
+    "vouchers:program": Role.VIEWER,
+    "vouchers:withdraw": Role.VIEWER,
+    "api:voucher-application-list": Role.VIEWER,
+    "api:voucher-application-withdraw": Role.VIEWER,
+    # Programs and vouchers are the program manager's; deciding is the reviewers', not the auditors'.
+    "vouchers-gov:program-edit": Role.REVIEWER,
+    "vouchers-gov:program-action": Role.REVIEWER,
+    "vouchers-gov:revoke": Role.REVIEWER,
+    "vouchers-gov:application": Role.AUDITOR,
+    "api:gov-program-list": Role.REVIEWER,
+    "api:gov-program-open-program": Role.REVIEWER,
+    "api:gov-program-close-program": Role.REVIEWER,
+    "api:gov-program-archive-program": Role.REVIEWER,
+    "api:gov-voucher-revoke": Role.REVIEWER,
+    "api:gov-application-approve": Role.AUDITOR,
+    "api:gov-application-reject": Role.AUDITOR,
 }
-# Company self-service (jobs, quotas, paying in, spending): a partner has none of it.
-COMPANY_APPS = ("job", "compute", "quota", "payments", "statements")  # "jobs:list", "api:job-list", …
+# Company self-service (jobs, quotas, paying in, spending, vouchers): partners and offices have none of it.
+COMPANY_APPS = ("job", "compute", "quota", "payments", "statements", "voucher")  # "jobs:list", "api:job-list", …
 COMPANY_ONLY = sorted(n for n in [*TENANT_PAGES, *API_TENANT_LISTS] if n.removeprefix("api:").startswith(COMPANY_APPS))
 
 
 def intruder(name, world):
-    """Who tries another tenant's object: the other partner for partner routes, else the other company."""
-    return (
-        world.pb_owner
-        if name in PARTNER_OBJECTS or name in PARTNER_PAGES or name in API_PARTNER_LISTS
-        else world.b_owner
-    )
+    """Who tries another tenant's object: the other partner for partner routes, the other office's
+    program manager for government routes, else the other company."""
+    if name in PARTNER_OBJECTS or name in PARTNER_PAGES or name in API_PARTNER_LISTS:
+        return world.pb_owner
+    return world.gb_manager if name in GOV_ROUTES else world.b_owner
 
 
 def owner_of(name, world):
-    return (
-        world.pa_manager
-        if name in PARTNER_OBJECTS or name in PARTNER_PAGES or name in API_PARTNER_LISTS
-        else world.a_owner
-    )
+    if name in PARTNER_OBJECTS or name in PARTNER_PAGES or name in API_PARTNER_LISTS:
+        return world.pa_manager
+    return world.ga_manager if name in GOV_ROUTES else world.a_owner
 
 
 def url_for(name, world):
@@ -494,6 +581,8 @@ LIST_ROUTES = sorted(
         "api:notification-list",
         *PARTNER_PAGES,
         *API_PARTNER_LISTS,
+        *GOV_PAGES,
+        *API_GOV_LISTS,
     ]
 )
 
@@ -532,6 +621,8 @@ def test_lists_and_fragments_show_none_of_another_tenants_data(name, htmx, world
     for obj in world.a_objects():
         if isinstance(obj, models):
             assert f'data-id="{obj.pk}"' not in body or obj.pk in own, obj
+    for code in world.a_codes():
+        assert f'data-code="{code}"' not in body, code
 
 
 # The models whose rows a list page marks with `data-id` (the attribute does not say which model).
@@ -544,6 +635,8 @@ ROW_MODELS = {
     "compute:quotas": (QuotaRequest,),
     "payments:wallet": (TopUp, BankTransfer),
     "settlements:list": (Settlement,),
+    "vouchers:list": (Application,),
+    "vouchers-gov:queue": (Application,),
 }
 
 
@@ -551,11 +644,12 @@ def _own_ids(membership, models) -> set[int]:
     """Ids of B's own rows of the page's models: the same number may be one of those, not A's row."""
     ids: set[int] = set()
     for model in models:
-        rows = (
-            Notification.objects.filter(recipient=membership.user)
-            if model is Notification
-            else model.unscoped.filter(tenant=membership.tenant)
-        )
+        if model is Notification:
+            rows = Notification.objects.filter(recipient=membership.user)
+        elif isinstance(model.objects, SharedScopedManager):  # the holder's and the program's office's
+            rows = model.unscoped.filter(Q(tenant=membership.tenant) | Q(**{model.objects.also: membership.tenant}))
+        else:
+            rows = model.unscoped.filter(tenant=membership.tenant)
         ids |= set(rows.values_list("pk", flat=True))
     return ids
 
@@ -598,6 +692,29 @@ def test_own_lists_do_show_own_data(world):
         assert shows_secret(visible_text(client.get(url_for(name, world)))), name
 
 
+def test_own_voucher_lists_do_show_own_data(world):
+    """Guard against a vacuous pass of the voucher lists: company A sees its application and voucher;
+    office A, down to its auditor, sees its programs (the draft is named with the marker), company
+    A's application and voucher (company A's name is), and the report with company A in it. Office
+    A's own name and its open program's are plain, as they are public."""
+    body = member_client(world.a_owner).get(reverse("vouchers:list")).content.decode()
+    assert f'data-id="{world.application.pk}"' in body and f'data-code="{world.voucher.code}"' in body
+    for name in ("api:voucher-application-list", "api:voucher-list"):
+        assert shows_secret(member_client(world.a_owner).get(reverse(name)).content.decode()), name
+    client = member_client(world.ga_auditor)
+    body = client.get(reverse("vouchers-gov:programs")).content.decode()
+    assert shows_secret(body)
+    assert f'data-code="{world.program.code}"' in body and f'data-code="{world.draft_program.code}"' in body
+    body = client.get(reverse("vouchers-gov:queue")).content.decode()
+    assert shows_secret(body) and f'data-id="{world.application.pk}"' in body
+    body = client.get(reverse("vouchers-gov:vouchers")).content.decode()
+    assert shows_secret(body) and f'data-code="{world.voucher.code}"' in body
+    for name in ("vouchers-gov:program", "vouchers-gov:report-export", "vouchers-gov:application"):
+        assert shows_secret(visible_text(client.get(url_for(name, world)))), name
+    for name in (*API_GOV_LISTS, "api:gov-program-report", "api:gov-application-detail", "api:gov-voucher-detail"):
+        assert shows_secret(client.get(url_for(name, world)).content.decode()), name
+
+
 def test_operators_see_the_settled_month(world):
     """Guard against a vacuous pass of the operators' month pages: the month in QUERIES is the one
     with A's settlement (and the draft month's is not in it)."""
@@ -619,40 +736,88 @@ def test_partners_do_not_see_their_draft_settlements(world):
     assert f'data-id="{world.draft_settlement.pk}"' not in client.get(reverse("settlements:list")).content.decode()
 
 
-def member_in_role(world, role):
-    return {Role.VIEWER: world.a_viewer, Role.DEVELOPER: world.a_member}[role]
+GOV_ROLES = ROLES_BY_KIND[TenantKind.GOVERNMENT]
+
+
+def gov_member(world, role):
+    return {Role.PROGRAM_MANAGER: world.ga_manager, Role.REVIEWER: world.ga_reviewer, Role.AUDITOR: world.ga_auditor}[
+        role
+    ]
+
+
+def members_in_role(world, role) -> list:
+    """A's member in `role`; in an office also those in the roles below it (what a reviewer may not
+    do, an auditor may not either)."""
+    if role in GOV_ROLES:
+        return [gov_member(world, r) for r in GOV_ROLES[GOV_ROLES.index(role) :]]
+    return [{Role.VIEWER: world.a_viewer, Role.DEVELOPER: world.a_member}[role]]
 
 
 @pytest.mark.parametrize(
     "name,denied_role",
-    [(n, r) for n, r in {**TENANT_PAGES, **API_TENANT_LISTS}.items() if r is not None],
+    [
+        (n, r)
+        for n, r in {**TENANT_PAGES, **API_TENANT_LISTS, **GOV_PAGES, **GOV_ACTIONS, **API_GOV_LISTS}.items()
+        if r is not None
+    ],
 )
 def test_roles_without_the_permission_get_403(name, denied_role, world):
-    client = member_client(member_in_role(world, denied_role))
-    for method in ("get", "post"):
-        response = getattr(client, method)(url_for(name, world))
-        assert response.status_code == 403, (method, response.status_code)
+    for membership in members_in_role(world, denied_role):
+        client = member_client(membership)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url_for(name, world))
+            assert response.status_code == 403, (membership.role, method, response.status_code)
 
 
 @pytest.mark.parametrize("name,denied_role", sorted(READ_DENIED_OBJECTS.items()))
 def test_roles_without_the_permission_cannot_open_own_tenants_objects(name, denied_role, world):
-    client = member_client(member_in_role(world, denied_role))
-    for method in ("get", "post"):
-        response = getattr(client, method)(url_for(name, world))
-        assert response.status_code == 403, (method, response.status_code)
+    for membership in members_in_role(world, denied_role):
+        client = member_client(membership)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url_for(name, world))
+            assert response.status_code == 403, (membership.role, method, response.status_code)
 
 
 @pytest.mark.parametrize("name,denied_role", sorted(WRITE_DENIED.items()))
 def test_roles_without_the_permission_cannot_change_anything(name, denied_role, world):
-    client = member_client(member_in_role(world, denied_role))
-    for method in ("post", "put", "delete"):
-        response = getattr(client, method)(url_for(name, world), content_type="application/json")
-        assert response.status_code == 403, (method, response.status_code)
+    for membership in members_in_role(world, denied_role):
+        client = member_client(membership)
+        for method in ("post", "put", "delete"):
+            response = getattr(client, method)(url_for(name, world), content_type="application/json")
+            assert response.status_code == 403, (membership.role, method, response.status_code)
 
 
-@pytest.mark.parametrize("name", COMPANY_ONLY)
-def test_company_routes_refuse_partners(name, world):
-    assert member_client(world.pa_manager).get(url_for(name, world)).status_code == 403
+@pytest.mark.parametrize(
+    "name,denied_role",
+    sorted((n, r) for n, r in {**GOV_PAGES, **GOV_ACTIONS, **WRITE_DENIED}.items() if r in GOV_ROLES),
+)
+def test_the_role_above_a_refused_one_gets_in(name, denied_role, world):
+    """Guard against a vacuous 403 in an office: the role right above the refused one is let in (its
+    empty POST is answered: a form error, a redirect, or done; the test's transaction undoes it)."""
+    above = GOV_ROLES[GOV_ROLES.index(denied_role) - 1]
+    client = member_client(gov_member(world, above))
+    url = url_for(name, world)
+    response = client.post(url, {}, content_type="application/json") if is_api(name) else client.post(url)
+    assert response.status_code not in (401, 403, 404, 405), response.status_code
+
+
+# A company's voucher routes for one object (the attachment is the program's office's too: below).
+COMPANY_VOUCHER_OBJECTS = sorted(
+    n
+    for n in [*OPEN_PROGRAMS, *TENANT_OBJECT_PAGES, *API_TENANT_OBJECTS]
+    if n.removeprefix("api:").startswith("voucher") and n != "vouchers:attachment"
+)
+
+
+@pytest.mark.parametrize("name", [*COMPANY_ONLY, *COMPANY_VOUCHER_OBJECTS])
+def test_company_routes_refuse_other_kinds(name, world):
+    """A partner, and an office: the other one, and the one reviewing company A's application (it
+    does so under /gov/, never through the company's routes)."""
+    for membership in (world.pa_manager, world.ga_manager, world.gb_manager):
+        client = member_client(membership)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url_for(name, world))
+            assert response.status_code == 403, (membership.tenant, method, response.status_code)
 
 
 @pytest.mark.parametrize("name", [n for n, r in PARTNER_PAGES.items() if r is not None])
@@ -689,6 +854,100 @@ def test_operator_routes_serve_operators(name, world):
     assert response.status_code in (200, 302, 405), response.status_code
 
 
+@pytest.mark.parametrize("name", GOV_ROUTES)
+def test_government_routes_refuse_other_kinds(name, world):
+    """Company A (whose application and voucher they are), a partner and the operator; a POST that
+    got through would change something (close the program, decide, revoke)."""
+    for membership in (world.a_owner, world.pa_manager, world.operator):
+        client = member_client(membership)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url_for(name, world), {"action": "approve", "reason": "r"})
+            assert response.status_code == 403, (membership.tenant, method, response.status_code)
+    assert_office_as_data_unchanged(world)
+
+
+def assert_office_as_data_unchanged(world):
+    assert Program.unscoped.get(pk=world.program.pk).status == ProgramStatus.OPEN
+    assert Program.unscoped.get(pk=world.draft_program.pk).status == ProgramStatus.DRAFT
+    application = Application.unscoped.get(pk=world.application.pk)
+    assert (application.state, application.first_reviewer_id) == (ApplicationState.SUBMITTED, None)
+    assert Voucher.unscoped.get(pk=world.voucher.pk).state == VoucherState.ACTIVE
+
+
+@pytest.mark.parametrize("name", sorted(OPEN_PROGRAMS))
+def test_open_programs_are_public_to_companies_but_drafts_are_not(name, world):
+    """By design the other company reads office A's open program; nobody reads the draft outside
+    /gov/, company A neither."""
+    assert member_client(world.b_owner).get(url_for(name, world)).status_code == 200
+    draft = reverse(name, kwargs=draft_program(world))
+    for membership in (world.a_owner, world.b_owner):
+        client = member_client(membership)
+        for method in ("get", "post"):
+            assert getattr(client, method)(draft).status_code == 404, (membership.tenant, method)
+
+
+@pytest.mark.parametrize("program", ["program", "draft_program"])
+@pytest.mark.parametrize("name", GOV_PROGRAM_ROUTES)
+def test_another_offices_programs_are_404_open_or_draft(name, program, world):
+    """The open program is public to companies (above), never to another office under /gov/."""
+    url = reverse(name, kwargs={**_kwargs(name, world), "pk": getattr(world, program).pk})
+    client = member_client(world.gb_manager)
+    for method in ("get", "post"):
+        assert getattr(client, method)(url).status_code == 404, method
+
+
+def test_another_office_decides_and_revokes_nothing(world):
+    """Office B's program manager (who may decide, close and revoke in office B) tries it all on office
+    A's program, application and voucher, by page, bulk and API: nothing changes."""
+    client = member_client(world.gb_manager)
+    ids = {"ids": [world.application.pk], "note": "n"}
+    assert client.post(reverse("vouchers-gov:bulk"), {**ids, "action": "approve"}).status_code == 302
+    assert client.post(reverse("vouchers-gov:bulk"), {**ids, "action": "reject"}).status_code == 302
+    for name in ("vouchers-gov:application", "vouchers-gov:revoke", "vouchers-gov:program-action"):
+        assert client.post(url_for(name, world), {"action": "approve", "reason": "r"}).status_code == 404
+    for name in ("api:gov-application-approve", "api:gov-application-reject", "api:gov-voucher-revoke"):
+        response = client.post(url_for(name, world), {"note": "n", "reason": "r"}, content_type="application/json")
+        assert response.status_code == 404, name
+    for name in ("api:gov-program-open-program", "api:gov-program-close-program"):
+        assert client.post(url_for(name, world)).status_code == 404, name
+    assert_office_as_data_unchanged(world)
+
+
+def test_the_programs_office_does_decide_in_bulk(world):
+    """Guard against a vacuous pass above: the same bulk POST by office A's reviewer issues the voucher."""
+    data = {"ids": [world.application.pk], "action": "approve", "note": "n"}
+    assert member_client(world.ga_reviewer).post(reverse("vouchers-gov:bulk"), data).status_code == 302
+    assert Application.unscoped.get(pk=world.application.pk).state == ApplicationState.ISSUED
+
+
+def test_attachments_are_the_companys_and_its_programs_offices_only(world):
+    url = url_for("vouchers:attachment", world)
+    client = member_client(world.gb_manager)
+    for method in ("get", "post", "patch", "delete"):
+        response = getattr(client, method)(url, content_type="application/json")
+        assert response.status_code == 404, (method, response.status_code)
+    for membership in (world.a_owner, world.ga_auditor):
+        response = member_client(membership).get(url)
+        assert response.status_code == 200
+        assert SECRET.encode() in b"".join(response.streaming_content)
+
+
+def test_voucher_api_lists_hold_only_own_rows(world):
+    """By id: B's own rows are listed (the list is not vacuously empty), none of A's."""
+    company, office = world.b_owner.tenant, world.gb_manager.tenant
+    cases = [
+        (world.b_owner, "api:voucher-application-list", Application.unscoped.filter(tenant=company)),
+        (world.b_owner, "api:voucher-list", Voucher.unscoped.filter(tenant=company)),
+        (world.gb_manager, "api:gov-program-list", Program.unscoped.filter(tenant=office)),
+        (world.gb_manager, "api:gov-application-list", Application.unscoped.filter(program__tenant=office)),
+        (world.gb_manager, "api:gov-voucher-list", Voucher.unscoped.filter(program__tenant=office)),
+    ]
+    for membership, name, own in cases:
+        results = member_client(membership).get(reverse(name)).json()["results"]
+        own_ids = set(own.values_list("pk", flat=True))
+        assert own_ids and {r["id"] for r in results} == own_ids, name
+
+
 def test_api_key_of_tenant_a_cannot_reach_tenant_b(world):
     with tenant_context(world.b_owner.tenant):
         _, plaintext = api_key_create(name="reader", role=Role.VIEWER, acting_membership=world.b_owner)
@@ -704,13 +963,13 @@ def test_api_key_of_tenant_a_cannot_reach_tenant_b(world):
     assert {m["email"] for m in listing.json()["results"]} == {"owner@b.example", "dev@b.example"}
 
 
-@pytest.mark.parametrize("name", sorted([*API_TENANT_OBJECTS, *filter(is_api, PARTNER_OBJECTS)]))
+@pytest.mark.parametrize("name", sorted([*API_TENANT_OBJECTS, *filter(is_api, PARTNER_OBJECTS), *API_GOV_OBJECTS]))
 def test_api_key_of_another_tenant_gets_404_for_every_object(name, world):
-    """The same as a signed-in member, with the tenant taken from an (owner-role) API key of the
-    other company or partner."""
+    """The same as a signed-in member, with the tenant taken from an API key of the other company,
+    partner or office, in its most privileged role (owner, program manager)."""
     other = intruder(name, world)
     with tenant_context(other.tenant):
-        _, plaintext = api_key_create(name="reader", role=Role.OWNER, acting_membership=other)
+        _, plaintext = api_key_create(name="reader", role=other.role, acting_membership=other)
     client = Client(headers={"Authorization": f"Api-Key {plaintext}"})
     url = url_for(name, world)
     for method in ("get", "post"):

@@ -303,7 +303,7 @@ class ApplicationFilter(django_filters.FilterSet):
 def queue_queryset(tenant):
     return (
         Application.objects.filter(program__tenant=tenant)
-        .select_related("program", "tenant", "applicant", "first_reviewer", "voucher")
+        .select_related("program", "tenant", "applicant", "first_reviewer", "second_reviewer", "voucher")
         .prefetch_related("attachments")
         .order_by("created_at", "pk")
     )

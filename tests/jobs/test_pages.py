@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from billing.services import ledger
 from jobs.models import Job, JobState, WaitReason, WebhookEndpoint
@@ -398,7 +399,7 @@ def test_list_shows_only_our_jobs_and_filters_by_state(world):
 def test_list_filters_by_template_pool_and_dates_and_ignores_nonsense(world):
     job = launch_job(world.owner, world.template, world.pool)
     client = member_client(world.owner)
-    today = job.created_at.date().isoformat()
+    today = timezone.localtime(job.created_at).date().isoformat()
 
     def shown(**params) -> bool:
         return f'data-id="{job.pk}"' in client.get(reverse("jobs:list"), params).content.decode()

@@ -1,10 +1,9 @@
 """The payments API under /api/v1/payments/."""
 
-from datetime import date
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from payments.models import BankTransfer, TopUp
 from tenants.roles import Role
@@ -82,7 +81,7 @@ def test_recording_a_bank_transfer_as_multipart(owner_client, owner):
             "amount_fen": 100_000,
             "payer_account_name": "甲公司",
             "bank_reference": "REF-1",
-            "transferred_on": str(date.today()),
+            "transferred_on": str(timezone.localdate()),
             "receipt": SimpleUploadedFile("r.pdf", PDF),
         },
     )
@@ -101,7 +100,7 @@ def test_a_bad_receipt_through_the_api_is_a_400(owner_client, _media):
             "amount_fen": 100_000,
             "payer_account_name": "甲公司",
             "bank_reference": "REF-1",
-            "transferred_on": str(date.today()),
+            "transferred_on": str(timezone.localdate()),
             "receipt": SimpleUploadedFile("r.pdf", b"GIF89a"),
         },
     )
@@ -118,7 +117,7 @@ def _transfer(owner_client) -> int:
             "amount_fen": 100_000,
             "payer_account_name": "甲公司",
             "bank_reference": "REF-1",
-            "transferred_on": str(date.today()),
+            "transferred_on": str(timezone.localdate()),
             "receipt": SimpleUploadedFile("r.pdf", PDF),
         },
     ).json()["id"]

@@ -1,13 +1,14 @@
 """Bank transfers: a company records one with its receipt, operator staff confirm or reject it."""
 
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from billing.models import Transaction, TxnKind
@@ -34,7 +35,7 @@ def form_data(**overrides) -> dict:
         "amount": "5000.00",
         "payer_account_name": "成都甲科技有限公司",
         "bank_reference": "BOC20260101-0001",
-        "transferred_on": str(date.today()),
+        "transferred_on": str(timezone.localdate()),
         "receipt": receipt(),
         **overrides,
     }
@@ -45,7 +46,7 @@ def submit(membership, **overrides) -> BankTransfer:
         "amount_fen": 500_000,
         "payer_account_name": "成都甲科技有限公司",
         "bank_reference": "BOC20260101-0001",
-        "transferred_on": date.today(),
+        "transferred_on": timezone.localdate(),
         "receipt": receipt(),
         **overrides,
     }
@@ -128,7 +129,11 @@ def test_png_and_jpeg_receipts_are_accepted(owner):
     "overrides,field,message",
     [
         ({"amount": "9.99"}, "amount", "Ensure this value is greater than or equal to 10"),
-        ({"transferred_on": str(date.today() + timedelta(days=1))}, "transferred_on", "cannot be in the future"),
+        (
+            {"transferred_on": str(timezone.localdate() + timedelta(days=1))},
+            "transferred_on",
+            "cannot be in the future",
+        ),
         ({"bank_reference": "   "}, "bank_reference", "This field is required."),
     ],
 )

@@ -3,11 +3,10 @@
 Every payments route must be in exactly one group; each group is then checked as anonymous, as
 another company, as a member without the permission and (for operator routes) as a company."""
 
-from datetime import date
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from payments.models import BankTransfer, TopUp
 from payments.services.bank_transfers import bank_transfer_submit
@@ -63,7 +62,7 @@ def world(db, settings, tmp_path):
         amount_fen=100_000,
         payer_account_name=f"payer-{SECRET}",
         bank_reference=f"ref-{SECRET}",
-        transferred_on=date.today(),
+        transferred_on=timezone.localdate(),
         receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4 " + SECRET.encode()),
     )
     return w

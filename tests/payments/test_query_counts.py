@@ -1,13 +1,13 @@
 """Query counts of the payments lists stay constant as data grows (measured at two sizes)."""
 
 import itertools
-from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from payments.models import TopUp
 from payments.services.bank_transfers import bank_transfer_submit
@@ -27,7 +27,7 @@ def grow(owner, n: int) -> None:
             amount_fen=10_000,
             payer_account_name="payer",
             bank_reference=f"ref-{i}",
-            transferred_on=date.today(),
+            transferred_on=timezone.localdate(),
             receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4"),
         )
 

@@ -9,7 +9,7 @@ run price. The company was founded 10 years ago unless the case makes it a start
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -119,7 +119,7 @@ CASES = [
 def test_charge_split(db, job_dirs, case: Case):
     w = settle_world.build()
     company = w.company
-    company.founded_on = date.today() - timedelta(days=365 if case.startup else 3650)
+    company.founded_on = timezone.localdate() - timedelta(days=365 if case.startup else 3650)
     company.save(update_fields=["founded_on"])
     if not case.domestic:
         ChipType.objects.filter(pk=w.flow.catalog.ascend.pk).update(is_domestic=False)

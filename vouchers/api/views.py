@@ -75,7 +75,12 @@ class CompanyApplicationViewSet(_ReadOnly):
     tenant_kinds = (TenantKind.COMPANY,)
 
     def get_queryset(self):
-        return super().get_queryset().select_related("program", "tenant", "voucher").order_by("-created_at", "-pk")
+        return (
+            super()
+            .get_queryset()
+            .select_related("program", "tenant", "first_reviewer", "second_reviewer", "voucher")
+            .order_by("-created_at", "-pk")
+        )
 
     @extend_schema(request=s.ApplicationCreateSerializer, responses={201: s.ApplicationSerializer})
     @idempotent
