@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import TemplateView
 from django_htmx.http import HttpResponseClientRedirect
@@ -372,11 +372,18 @@ class BulkDecisionView(GovMixin, View):
             done = sum(r.ok for r in results.values())
             refused = len(results) - done
             if done:
-                messages.success(request, _("%(n)d application(s) decided.") % {"n": done})
+                messages.success(
+                    request, ngettext("%(n)d application decided.", "%(n)d applications decided.", done) % {"n": done}
+                )
             if refused:
                 messages.warning(
                     request,
-                    _("%(n)d application(s) could not be decided; see the reasons in their rows.") % {"n": refused},
+                    ngettext(
+                        "%(n)d application could not be decided; see the reason in its row.",
+                        "%(n)d applications could not be decided; see the reasons in their rows.",
+                        refused,
+                    )
+                    % {"n": refused},
                 )
         if not request.htmx:
             return redirect(reverse("vouchers-gov:queue") + "?" + request.POST.get("query", ""))
