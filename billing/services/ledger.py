@@ -148,7 +148,8 @@ def post(
 
 
 def _post_in_database(fields: dict, amounts: dict[int, int], audit_after: dict) -> tuple[Transaction, bool]:
-    """PostgreSQL: the whole posting, audit row included, in one call of `billing_post()` (migration 0004)."""
+    """PostgreSQL: the whole posting, audit row included, in one call of `billing_post()` (migrations
+    0004 and 0009)."""
     ids = sorted(amounts)
     actor = fields["created_by"]
     with connection.cursor() as cur:

@@ -6,10 +6,11 @@ import threading
 import pytest
 from django.db import IntegrityError, InternalError, ProgrammingError, connection, connections, transaction
 
+from audit.context import request_ip
 from audit.models import AuditEntry
 from billing.models import Account, AccountKind, Leg, Transaction, TxnKind
 from billing.services import ledger
-from tests.factories import TenantFactory
+from tests.factories import TenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -114,15 +115,99 @@ def test_database_rejects_negative_balance_written_directly():
         Account.objects.filter(pk=wallet.pk).update(balance_fen=-1)
 
 
-def test_ledger_rows_are_append_only():
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE billing_leg SET amount_fen = amount_fen + 1 WHERE transaction_id = %s",
+        "DELETE FROM billing_leg WHERE transaction_id = %s",
+        "UPDATE billing_transaction SET memo = 'changed' WHERE id = %s",
+        "DELETE FROM billing_transaction WHERE id = %s",
+    ],
+)
+def test_ledger_rows_are_append_only(sql):
     tenant = TenantFactory()
     fund(tenant, 100)
-    leg = Leg.objects.filter(account__tenant=tenant).first()
-    with pytest.raises((InternalError, ProgrammingError)), transaction.atomic():
-        Leg.objects.filter(pk=leg.pk).update(amount_fen=1)
+    txn = Transaction.objects.get(idempotency_key=f"fund:{tenant.pk}:100")
     with pytest.raises((InternalError, ProgrammingError)), transaction.atomic():
         with connection.cursor() as cur:
-            cur.execute("DELETE FROM billing_transaction WHERE id = %s", [leg.transaction_id])
+            cur.execute(sql, [txn.pk])
+    txn.refresh_from_db()
+    assert txn.memo == ""
+    assert sorted(Leg.objects.filter(transaction=txn).values_list("amount_fen", flat=True)) == [-100, 100]
+
+
+def test_posting_writes_one_audit_row_in_its_transaction():
+    tenant = TenantFactory()
+    actor = UserFactory()
+    wallet = fund(tenant, 1_000)
+    payable = ledger.partner_payable(TenantFactory())
+    token = request_ip.set("203.0.113.7")
+    try:
+        with transaction.atomic():
+            posted = ledger.post(
+                kind=TxnKind.CHARGE, key="audited", legs=[(payable, 300), (wallet, -300)], tenant=tenant, actor=actor
+            )
+    finally:
+        request_ip.reset(token)
+    txn = posted.transaction
+    assert posted.created
+    assert (txn.kind, txn.tenant, txn.created_by, txn.created_at) == (TxnKind.CHARGE, tenant, actor, txn.created_at)
+    assert txn.created_at == Transaction.objects.get(pk=txn.pk).created_at
+    entry = AuditEntry.unscoped.get(action="ledger.post", object_id=str(txn.pk))
+    assert (entry.tenant, entry.actor, entry.actor_label, entry.ip) == (tenant, actor, actor.email, "203.0.113.7")
+    assert (entry.object_type, entry.object_repr) == ("billing.transaction", f"charge #{txn.pk}")
+    assert entry.after == {"kind": "charge", "key": "audited", "legs": sorted([[wallet.pk, -300], [payable.pk, 300]])}
+    assert entry.created_at == txn.created_at  # written in the same database transaction
+
+
+def test_refused_posting_writes_nothing_and_leaves_the_transaction_usable():
+    tenant = TenantFactory()
+    wallet = fund(tenant, 100)
+    payable = ledger.partner_payable(TenantFactory())
+    audit_rows = AuditEntry.unscoped.count()
+    with transaction.atomic():
+        with pytest.raises(ledger.InsufficientFunds) as err:
+            ledger.post(kind=TxnKind.CHARGE, key="short", legs=[(wallet, -101), (payable, 101)], tenant=tenant)
+        # The caller may go on after the refusal: nothing failed in the database.
+        ledger.post(kind=TxnKind.CHARGE, key="fits", legs=[(wallet, -100), (payable, 100)], tenant=tenant)
+    assert (err.value.account_id, err.value.kind, err.value.shortfall_fen) == (wallet.pk, "wallet", 1)
+    assert not Transaction.objects.filter(idempotency_key="short").exists()
+    assert AuditEntry.unscoped.count() == audit_rows + 1
+    assert ledger.wallet(tenant).balance_fen == 0
+    assert ledger.partner_payable(payable.tenant).balance_fen == 100
+
+
+def test_replay_returns_the_first_posting_even_when_funds_are_gone():
+    tenant = TenantFactory()
+    wallet = fund(tenant, 100)
+    payable = ledger.partner_payable(TenantFactory())
+    with transaction.atomic():
+        first = ledger.post(kind=TxnKind.CHARGE, key="once", legs=[(wallet, -100), (payable, 100)], tenant=tenant)
+    with transaction.atomic():
+        again = ledger.post(kind=TxnKind.CHARGE, key="once", legs=[(wallet, -100), (payable, 100)], tenant=tenant)
+    assert (first.created, again.created) == (True, False)
+    assert again.transaction.pk == first.transaction.pk
+    assert ledger.wallet(tenant).balance_fen == 0
+    assert AuditEntry.unscoped.filter(action="ledger.post", object_id=str(first.transaction.pk)).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+def test_concurrent_postings_with_one_key_post_once():
+    tenant = TenantFactory()
+    wallet = fund(tenant, 1_000)
+    payable = ledger.partner_payable(TenantFactory())
+
+    def post_once(i: int) -> tuple[int, bool]:
+        with transaction.atomic():
+            posted = ledger.post(kind=TxnKind.CHARGE, key="racing", legs=[(wallet.pk, -10), (payable.pk, 10)])
+        return posted.transaction.pk, posted.created
+
+    results = run_threads(8, post_once)
+    assert all(isinstance(r, tuple) for r in results), results
+    assert len({pk for pk, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert ledger.wallet(tenant).balance_fen == 990
+    assert AuditEntry.unscoped.filter(action="ledger.post", object_id=str(results[0][0])).count() == 1
 
 
 def test_reversal_restores_balances_once():
