@@ -250,6 +250,9 @@ def test_paying_on_the_hosted_page_credits_through_the_real_webhook(live_server,
         time.sleep(0.1)
     assert TopUp.unscoped.get(pk=topup.pk).state == TopUpState.PAID
     assert balance(owner) == 25_000
+    # The stand-in notes the delivery once our answer reaches it, just after the credit commits.
+    while not standin.state.deliveries and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert [status for _event, status in standin.state.deliveries] == [200]
 
 
