@@ -32,12 +32,8 @@ NAV = (
     NavItem(_("Wallet"), "payments:wallet", Perm.MANAGE_BILLING, (TenantKind.COMPANY,)),
     NavItem(_("Pools"), "compute-operator:pools", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),
     NavItem(_("Quota requests"), "compute-operator:quota-requests", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),
-    NavItem(
-        _("Bank transfers"), "payments:operator-bank-transfers", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)
-    ),
-    NavItem(
-        _("Partner settlements"), "settlements-operator:list", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)
-    ),
+    NavItem(_("Bank transfers"), "payments:operator-bank-transfers", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),
+    NavItem(_("Partner settlements"), "settlements-operator:list", Perm.OPERATE_PLATFORM, (TenantKind.OPERATOR,)),
     NavItem(_("Organisation"), "tenants:organisation", Perm.VIEW_MEMBERS, in_settings=True),
     NavItem(_("Members"), "tenants:members", Perm.VIEW_MEMBERS, in_settings=True),
     NavItem(_("API keys"), "tenants:api-keys", Perm.MANAGE_API_KEYS, in_settings=True),
