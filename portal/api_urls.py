@@ -1,11 +1,12 @@
 """/api/v1/: every route here is tenant-scoped unless it says otherwise."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from audit.api.views import AuditEntryViewSet
 from notifications.api.views import NotificationViewSet
+from portal.security import api_docs_view
 from tenants.api import views as tenant_api
 
 router = SimpleRouter()
@@ -25,7 +26,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[], authentication_classes=[]),
+        api_docs_view(url_name="api:schema", permission_classes=[], authentication_classes=[]),
         name="docs",
     ),
     path("catalog/", include("catalog.api.urls")),

@@ -26,8 +26,8 @@ class OfferingSerializer(serializers.ModelSerializer):
     partner_id = serializers.IntegerField(source="tenant_id")
     partner = serializers.CharField(source="tenant.name_zh")
     partner_en = serializers.CharField(source="tenant.name_en")
-    chip_type = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    model = serializers.SlugRelatedField(source="model_offering", slug_field="slug", read_only=True)
+    chip_type = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    model = serializers.SlugRelatedField(source="model_offering", slug_field="slug", read_only=True, allow_null=True)
     typical_run_cost = serializers.DecimalField(source="list_price", max_digits=12, decimal_places=2, allow_null=True)
 
     class Meta:
@@ -74,8 +74,8 @@ class OfferingSerializer(serializers.ModelSerializer):
 
 
 class CompatibilitySerializer(serializers.ModelSerializer):
-    model = serializers.SlugRelatedField(source="model_offering", slug_field="slug", read_only=True)
-    chip_type = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    model = serializers.SlugRelatedField(source="model_offering", slug_field="slug", read_only=True, allow_null=True)
+    chip_type = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = Compatibility

@@ -1,9 +1,10 @@
 """The jobs API: list and follow the active tenant's jobs, launch, cancel and retry them.
 
 Launching is the launch page's path with JSON in: the template's inputs are checked by the same
-form (`schema_forms.validate_api_inputs`), then `launch()` decides. An `Idempotency-Key` header
-makes a retried request safe: the same key with the same body returns the first job (200), the
-same key with another body is refused (409)."""
+form (`schema_forms.validate_api_inputs`), then `launch()` decides. Launch and retry take an
+`Idempotency-Key` header (`idempotency.api.idempotent`): the same key with the same body gets the
+first answer again, the same key with another body is refused (422). A launch's key is also kept on
+its job, so after the API has forgotten the key (a day) the same request still returns that job (200)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
+from idempotency.api import KeyReused, idempotency_key, idempotent
 from jobs import selectors, storage
 from jobs.api.serializers import (
     ArtifactSerializer,
@@ -33,8 +35,6 @@ from jobs.services.lifecycle import JobActionError, cancel, retry
 from tenants.api.mixins import TenantScopedApiMixin
 from tenants.roles import Perm
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_MAX_LENGTH = 255
 REQUEST_FIELDS = ("template", "pool", "cards", "deadline", "name")
 
 
@@ -50,7 +50,7 @@ class Refused(APIException):
 def _refusal(error: LaunchError) -> APIException:
     """LaunchError → the API's error shape: on its field when it has one, else with its code."""
     if error.code == "idempotency_conflict":
-        return Refused(error.message, code=error.code, status_code=status.HTTP_409_CONFLICT)
+        return KeyReused()
     if error.field:
         key = error.field if error.field in REQUEST_FIELDS else f"inputs.{error.field}"
         return ValidationError({key: [str(error.message)]})
@@ -63,19 +63,6 @@ def _input_errors(errors: dict[str, list[str]]) -> ValidationError:
     return ValidationError({"inputs" if k == API_NON_FIELD_KEY else f"inputs.{k}": v for k, v in errors.items()})
 
 
-def _idempotency_key(request) -> str | None:
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if len(key) > IDEMPOTENCY_MAX_LENGTH:
-        raise ValidationError({IDEMPOTENCY_HEADER: [_("At most 255 characters.")]})
-    return key or None
-
-
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    str,
-    OpenApiParameter.HEADER,
-    description="Send the same key again to retry safely: the same body returns the first job (200).",
-)
 NOT_DONE = OpenApiResponse(description="Refused, with error.code saying why.")
 
 
@@ -100,15 +87,14 @@ class JobViewSet(TenantScopedApiMixin, mixins.ListModelMixin, mixins.RetrieveMod
     @extend_schema(
         summary="Launch a solution template",
         request=JobCreateSerializer,
-        parameters=[IDEMPOTENCY_PARAMETER],
         responses={
             201: JobSerializer,
             200: OpenApiResponse(JobSerializer, description="The job an earlier request with this key made."),
             400: NOT_DONE,
             402: NOT_DONE,
-            409: NOT_DONE,
         },
     )
+    @idempotent
     def create(self, request):
         body = JobCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -126,7 +112,7 @@ class JobViewSet(TenantScopedApiMixin, mixins.ListModelMixin, mixins.RetrieveMod
             files=files,
             deadline=data["deadline"],
             name=data["name"],
-            idempotency_key=_idempotency_key(request),
+            idempotency_key=idempotency_key(request),
         )
         try:
             job, created = launch(tenant=self.tenant, actor=request.user, request=launch_request)
@@ -144,6 +130,7 @@ class JobViewSet(TenantScopedApiMixin, mixins.ListModelMixin, mixins.RetrieveMod
         summary="Run a failed or timed-out job again", request=None, responses={200: JobSerializer, 409: NOT_DONE}
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def retry(self, request, pk=None):
         return self._act(retry, "not_retryable")
 

@@ -7,7 +7,7 @@ from payments.receipts import MAX_RECEIPT_BYTES
 
 
 class TopUpSerializer(serializers.ModelSerializer):
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None, allow_null=True)
     checkout_url = serializers.SerializerMethodField(help_text=_("Stripe's payment page while the top-up is open."))
 
     class Meta:
@@ -34,7 +34,7 @@ class TopUpCreateSerializer(serializers.Serializer):
 
 
 class BankTransferSerializer(serializers.ModelSerializer):
-    submitted_by = serializers.EmailField(source="submitted_by.email", read_only=True, default=None)
+    submitted_by = serializers.EmailField(source="submitted_by.email", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = BankTransfer
@@ -57,7 +57,7 @@ class BankTransferSerializer(serializers.ModelSerializer):
 class OperatorBankTransferSerializer(BankTransferSerializer):
     tenant = serializers.IntegerField(source="tenant_id", read_only=True)
     tenant_name = serializers.CharField(source="tenant.display_name", read_only=True)
-    reviewed_by = serializers.EmailField(source="reviewed_by.email", read_only=True, default=None)
+    reviewed_by = serializers.EmailField(source="reviewed_by.email", read_only=True, default=None, allow_null=True)
 
     class Meta(BankTransferSerializer.Meta):
         fields = [*BankTransferSerializer.Meta.fields, "tenant", "tenant_name", "reviewed_by"]

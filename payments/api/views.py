@@ -6,6 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from idempotency.api import idempotent
 from payments.api.serializers import (
     BankTransferCreateSerializer,
     BankTransferSerializer,
@@ -39,6 +40,7 @@ class TopUpViewSet(TenantScopedApiMixin, mixins.ListModelMixin, mixins.RetrieveM
         return super().get_queryset().select_related("created_by").order_by("-created_at", "-pk")
 
     @extend_schema(request=TopUpCreateSerializer, responses={201: TopUpSerializer})
+    @idempotent
     def create(self, request):
         data = TopUpCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -66,6 +68,7 @@ class BankTransferViewSet(
         return super().get_queryset().select_related("submitted_by").order_by("-created_at", "-pk")
 
     @extend_schema(request=BankTransferCreateSerializer, responses={201: BankTransferSerializer})
+    @idempotent
     def create(self, request):
         data = BankTransferCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -94,6 +97,7 @@ class OperatorBankTransferViewSet(
 
     @extend_schema(request=None, responses=OperatorBankTransferSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def confirm(self, request, pk=None):
         """The money is on the platform's account: credit the company's wallet (once)."""
         bank_transfer_confirm(transfer=self.get_object(), acting_membership=self.membership)
@@ -101,6 +105,7 @@ class OperatorBankTransferViewSet(
 
     @extend_schema(request=TransferRejectSerializer, responses=OperatorBankTransferSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def reject(self, request, pk=None):
         """Reject the transfer with a note the company sees."""
         data = TransferRejectSerializer(data=request.data)

@@ -47,11 +47,13 @@ INSTALLED_APPS = [
     "catalog",
     "compute",
     "jobs",
+    "idempotency",
     "portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Django 6: django.middleware.csp.ContentSecurityPolicyMiddleware
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -120,6 +122,7 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": env("LOGIN_FAILED_RATE_LIMIT", default="20/m/ip,5/15m/key"),
 }
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)  # the client IP the per-IP limits count
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "AI Factory Portal"
 
@@ -183,6 +186,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": BILLING_TICK},
     },
     "billing-release-stale-holds": {"task": "billing.tasks.release_stale_holds", "schedule": 60 * 60},
+    "idempotency-expire-keys": {"task": "idempotency.tasks.expire_idempotency_keys", "schedule": 60 * 60},
     "statements-check-budgets": {
         "task": "statements.tasks.check_budgets",
         "schedule": 10 * 60,
@@ -202,12 +206,24 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
+    # Per API key (or signed-in person) and per anonymous IP; over the rate: 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": ["portal.throttling.ApiClientRateThrottle", "portal.throttling.ApiAnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_client": env("API_RATE_LIMIT", default="600/min"),
+        "api_anon": env("API_ANON_RATE_LIMIT", default="60/min"),
+    },
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),  # else X-Forwarded-For would pick the bucket
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI Factory Portal API",
-    "DESCRIPTION": "Tenant-scoped REST API. Authenticate with `Authorization: Api-Key <key>`.",
+    "DESCRIPTION": (
+        "Tenant-scoped REST API. Authenticate with `Authorization: Api-Key <key>`. Errors always look like "
+        '`{"error": {"code", "message", "fields"}}`. POSTs that launch or retry a job, pay in, or act on '
+        "vouchers take an `Idempotency-Key` header: the same key and body again get the first answer "
+        "(`Idempotent-Replayed: true`) and nothing is done twice; the same key with another body is a 422."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
@@ -240,10 +256,35 @@ INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 SITE_NAME = _("AI Factory Portal")
 
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # htmx and the API docs take the token from the page, no script reads the cookie
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp; see README "Security"). Plain directive → source lists, the
+# shape of Django 6's SECURE_CSP, so moving is `SECURE_CSP = CONTENT_SECURITY_POLICY["DIRECTIVES"]`.
+# Every script is a file under static/ (no inline script, no eval, no CDN). Style *attributes*
+# (progress bar widths, score colours) are allowed; <style> elements and style sheets are 'self'.
+# Forms may post to us, and the top-up form is redirected to Stripe Checkout (or the demo stand-in).
+CSP_FORM_ACTION = env.list("CSP_FORM_ACTION", default=["https://checkout.stripe.com"])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],  # Bootstrap's icons are data: SVGs
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", *CSP_FORM_ACTION],
+    }
+}
 
 LOGGING = {
     "version": 1,

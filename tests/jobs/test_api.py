@@ -73,19 +73,36 @@ def test_same_idempotency_key_and_body_returns_the_same_job(world):
     first = post(client, body(world), key="nightly-2026-01-01")
     again = post(client, body(world), key="nightly-2026-01-01")
 
-    assert (first.status_code, again.status_code) == (201, 200)
-    assert first.json()["id"] == again.json()["id"]
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert (first.get("Idempotent-Replayed"), again["Idempotent-Replayed"]) == (None, "true")
     assert len(jobs_of(world.company)) == 1
 
 
-def test_same_idempotency_key_with_another_body_is_a_conflict(world):
+def test_after_the_api_forgot_the_key_the_job_still_answers_for_it(world):
+    from idempotency.models import IdempotentRequest
+
+    client = api(world.owner)
+    first = post(client, body(world), key="nightly-2026-01-01")
+    IdempotentRequest.unscoped.all().delete()  # what expiry does after a day
+
+    again = post(client, body(world), key="nightly-2026-01-01")
+    other = post(client, body(world, cards=2), key="nightly-2026-01-01")
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
+    assert len(jobs_of(world.company)) == 1
+
+
+def test_same_idempotency_key_with_another_body_is_refused_with_422(world):
     client = api(world.owner)
     first = post(client, body(world), key="k-1")
 
     response = post(client, body(world, cards=2), key="k-1")
 
-    assert first.status_code == 201 and response.status_code == 409
-    assert response.json()["error"]["code"] == "idempotency_conflict"
+    assert first.status_code == 201 and response.status_code == 422
+    assert response.json()["error"]["code"] == "idempotency_key_reused"
     assert len(jobs_of(world.company)) == 1
 
 

@@ -53,6 +53,7 @@ class ProgramSerializer(serializers.ModelSerializer):
     ratio_bp = serializers.IntegerField(min_value=1, max_value=10000)
     domestic_ratio_bp = serializers.IntegerField(min_value=1, max_value=10000, required=False, allow_null=True)
     startup_ratio_bp = serializers.IntegerField(min_value=1, max_value=10000, required=False, allow_null=True)
+    blocklist = serializers.ListField(child=serializers.CharField(max_length=18), required=False)
 
     class Meta:
         model = Program
@@ -105,8 +106,12 @@ class ApplicationSerializer(serializers.ModelSerializer):
     company_credit_code = serializers.CharField(source="tenant.credit_code", read_only=True)
     program_name = serializers.CharField(source="program.name", read_only=True)
     voucher = serializers.SerializerMethodField()
-    first_reviewer = serializers.EmailField(source="first_reviewer.email", read_only=True, default=None)
-    second_reviewer = serializers.EmailField(source="second_reviewer.email", read_only=True, default=None)
+    first_reviewer = serializers.EmailField(
+        source="first_reviewer.email", read_only=True, default=None, allow_null=True
+    )
+    second_reviewer = serializers.EmailField(
+        source="second_reviewer.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Application
