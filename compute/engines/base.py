@@ -85,11 +85,20 @@ class Engine(ABC):
     """The interface the jobs app programs against; see the module docstring for the protocol."""
 
     name: ClassVar[str]
+    # Engines that keep records on disk: the folder under VAR_DIR used when settings give no ``root``.
+    default_root: ClassVar[str | None] = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Self:
-        """Build the engine from its settings dict; engines override this to fill in defaults."""
-        return cls(**config)
+        """Build the engine from its settings dict; without a ``root``, records go to
+        ``<VAR_DIR>/<default_root>`` (Django is imported only for that default, so runner processes
+        that pass a root never need it)."""
+        options = dict(config)
+        if cls.default_root and "root" not in options:
+            from django.conf import settings
+
+            options["root"] = Path(settings.VAR_DIR) / cls.default_root
+        return cls(**options)
 
     @abstractmethod
     def submit(self, spec: JobSpec) -> str:

@@ -11,7 +11,7 @@ import codecs
 import re
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ class LocalEngine(Engine):
     """Runs ``python -m <workload_module> <workload> --job-dir <job_dir>`` per job on this host."""
 
     name = "local"
+    default_root = "engine"
 
     def __init__(
         self,
@@ -74,16 +75,6 @@ class LocalEngine(Engine):
             "kill_grace_seconds": kill_grace_seconds,
             "inherit_env": list(inherit_env),
         }
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> LocalEngine:
-        """Build from a settings dict; without a ``root`` the state lives in ``<VAR_DIR>/engine``."""
-        options = dict(config)
-        if "root" not in options:
-            from django.conf import settings  # only for this default, so runners never need Django
-
-            options["root"] = Path(settings.VAR_DIR) / "engine"
-        return cls(**options)
 
     def submit(self, spec: JobSpec) -> str:
         """Record the job under an id derived from its key, queue it and start it if its cards are free."""

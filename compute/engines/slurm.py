@@ -79,6 +79,7 @@ class SlurmEngine(Engine):
     """
 
     name = "slurm"
+    default_root = "slurm"
 
     def __init__(
         self,
@@ -104,16 +105,6 @@ class SlurmEngine(Engine):
         self.kill_grace_seconds = kill_grace_seconds
         self.inherit_env = list(inherit_env)
         self.snapshot_seconds = snapshot_seconds
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> SlurmEngine:
-        """Build from a settings dict; without a ``root`` the records live in ``<VAR_DIR>/slurm``."""
-        options = dict(config)
-        if "root" not in options:
-            from django.conf import settings  # only for this default, so the engine never needs Django
-
-            options["root"] = Path(settings.VAR_DIR) / "slurm"
-        return cls(**options)
 
     # -----------------------------------------------------------------------------------------
     # The engine interface
