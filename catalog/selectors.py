@@ -122,6 +122,17 @@ def favourite_ids(user, offering_ids) -> set[int]:
     )
 
 
+def favourite_versions(user):
+    """The live versions of the offerings a person saved, by name (the favourites page and the API)."""
+    offering_ids = Favourite.objects.filter(user=user).values("offering_id")
+    return (
+        live_versions()
+        .filter(offering_id__in=offering_ids)
+        .select_related("offering", "tenant", "chip_type")
+        .order_by("name_en", "pk")
+    )
+
+
 def live_version_by_slug(slug: str) -> OfferingVersion | None:
     return (
         live_versions()

@@ -12,12 +12,13 @@ from django.views.decorators.http import require_POST
 
 from catalog.choices import OfferingKind, PartnerCategory
 from catalog.filtersets import SORTS
-from catalog.models import ChipType, Favourite, PartnerProfile
+from catalog.models import ChipType, PartnerProfile
 from catalog.selectors import (
     catalog_filterset,
     compatibility_for_model,
     facet_counts,
     favourite_ids,
+    favourite_versions,
     heatmap,
     heatmap_models,
     live_version_by_slug,
@@ -190,9 +191,7 @@ def compare_clear(request):
 
 @login_required
 def favourites(request):
-    offering_ids = Favourite.objects.filter(user=request.user).values("offering_id")
-    versions = live_versions().filter(offering_id__in=offering_ids).select_related("offering", "tenant", "chip_type")
-    page = Paginator(versions.order_by("name_en", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(favourite_versions(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "catalog/favourites.html", {"page": page, "favourites": {v.offering_id for v in page}})
 
 

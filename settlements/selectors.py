@@ -103,6 +103,22 @@ def can_settle(month: date, last: SettlementPeriod | None) -> bool:
     return periods.is_closed(month) and (last is None or month == periods.next_month(last.month))
 
 
+def period_overview(month: date) -> dict:
+    """One month as the operators' month page shows it: state, whether it can be settled now, totals."""
+    period = period_for(month)
+    settleable = can_settle(month, last_issued())
+    return {
+        "month": f"{month:%Y-%m}",
+        "state": period.state if period else "",
+        "generated_at": period.generated_at if period else None,
+        "issued_at": period.issued_at if period else None,
+        "closed": periods.is_closed(month),
+        "can_settle": settleable,
+        "unrated_usage": unrated_usage(month) if settleable else 0,
+        "totals": period_totals(operator_settlements().for_month(month)),
+    }
+
+
 # --- The books check -------------------------------------------------------------------------
 
 

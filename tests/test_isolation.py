@@ -193,12 +193,17 @@ API_TENANT_LISTS = {
     "api:api-key-list": Role.VIEWER,
     "api:audit-list": Role.VIEWER,
     "api:job-list": None,
+    "api:job-quote": Role.VIEWER,
+    "api:job-webhook": Role.VIEWER,
     "api:compute-quota-list": None,
     "api:quota-request-list": None,
     "api:payments-topup-list": Role.VIEWER,
     "api:payments-bank-transfer-list": Role.VIEWER,
+    "api:payments-wallet": Role.VIEWER,
     "api:statements-spending-summary": Role.DEVELOPER,
     "api:statements-statement": Role.DEVELOPER,
+    "api:statements-statement-pdf": Role.DEVELOPER,
+    "api:statements-statement-csv": Role.DEVELOPER,
     "api:statements-budget": Role.DEVELOPER,
     "api:voucher-program-list": None,  # every office's open programs (OPEN_PROGRAMS)
     "api:voucher-application-list": None,
@@ -220,11 +225,20 @@ API_TENANT_OBJECTS = {
     "api:quota-request-detail": lambda w: {"pk": w.quota_request.pk},
     "api:payments-topup-detail": lambda w: {"pk": w.topup.pk},
     "api:payments-bank-transfer-detail": lambda w: {"pk": w.transfer.pk},
+    "api:payments-bank-transfer-receipt": lambda w: {"pk": w.transfer.pk},
     "api:voucher-application-detail": lambda w: {"pk": w.application.pk},
     "api:voucher-application-withdraw": lambda w: {"pk": w.application.pk},
     "api:voucher-detail": lambda w: {"pk": w.voucher.pk},
+    "api:voucher-attachment-detail": lambda w: {"pk": w.attachment.pk},  # the program's office's too (below)
 }
-API_PERSONAL = {"api:notification-list": None, "api:notification-read-all": None, "api:invitation-accept": None}
+API_PERSONAL = {
+    "api:notification-list": None,
+    "api:notification-read-all": None,
+    "api:notification-preferences": None,
+    "api:catalog-favourite-list": None,
+    "api:catalog-favourite-detail": None,  # by slug (SAMPLE_KWARGS); one's own favourites only
+    "api:invitation-accept": None,
+}
 API_PERSONAL_OBJECTS = {
     "api:notification-detail": lambda w: {"pk": w.note.pk},
     "api:notification-read": lambda w: {"pk": w.note.pk},
@@ -238,6 +252,9 @@ API_OPERATOR = {
     "api:operator-quota-request-approve": lambda w: {"pk": w.quota_request.pk},
     "api:operator-quota-request-reject": lambda w: {"pk": w.quota_request.pk},
     "api:operator-pool-list": None,
+    "api:operator-pool-engine": lambda w: {"pk": w.job.pool_id},
+    "api:operator-quota-default-list": None,
+    "api:operator-quota-override-list": None,
     "api:payments-operator-bank-transfer-list": None,
     "api:payments-operator-bank-transfer-detail": lambda w: {"pk": w.transfer.pk},
     "api:payments-operator-bank-transfer-confirm": lambda w: {"pk": w.transfer.pk},
@@ -245,6 +262,14 @@ API_OPERATOR = {
     "api:operator-settlement-list": None,
     "api:operator-settlement-detail": lambda w: {"pk": w.settlement.pk},
     "api:operator-settlement-mark-paid": lambda w: {"pk": w.settlement.pk},
+    "api:operator-settlement-csv": lambda w: {"pk": w.settlement.pk},
+    "api:operator-settlement-books-check": None,
+    "api:operator-settlement-period-list": None,
+    # The draft month: a POST that got through would compute or issue it.
+    "api:operator-settlement-period-detail": lambda w: {"month": f"{w.draft_settlement.period.month:%Y-%m}"},
+    "api:operator-settlement-period-generate": lambda w: {"month": f"{w.draft_settlement.period.month:%Y-%m}"},
+    "api:operator-settlement-period-issue": lambda w: {"month": f"{w.draft_settlement.period.month:%Y-%m}"},
+    "api:operator-settlement-period-csv": lambda w: {"month": f"{w.draft_settlement.period.month:%Y-%m}"},
 }
 
 # Partner self-service: the other *partner* must see none of it. Value: role that may not open it.
@@ -269,7 +294,12 @@ LISTING_ROUTES = (
     "api:partner-listing-retire",
     "api:partner-listing-compatibility",
 )
-SETTLEMENT_ROUTES = ("settlements:detail", "settlements:csv", "api:partner-settlement-detail")
+SETTLEMENT_ROUTES = (
+    "settlements:detail",
+    "settlements:csv",
+    "api:partner-settlement-detail",
+    "api:partner-settlement-csv",
+)
 PARTNER_OBJECTS = {
     **{name: (lambda w: {"pk": w.listing.pk}) for name in LISTING_ROUTES},
     **{name: (lambda w: {"pk": w.settlement.pk}) for name in SETTLEMENT_ROUTES},
@@ -304,7 +334,8 @@ GOV_PAGES = {
     "vouchers-gov:queue": None,
     "vouchers-gov:vouchers": None,
 }
-GOV_ACTIONS = {"vouchers-gov:bulk": Role.AUDITOR}  # POST only; the applications come in the body (below)
+# POST only; the applications come in the body (below).
+GOV_ACTIONS = {"vouchers-gov:bulk": Role.AUDITOR, "api:gov-application-bulk": Role.AUDITOR}
 
 
 def open_program(world) -> dict:
@@ -330,6 +361,7 @@ API_GOV_OBJECTS = {
     "api:gov-program-close-program": open_program,
     "api:gov-program-archive-program": open_program,
     "api:gov-program-report": open_program,
+    "api:gov-program-report-export": lambda w: {**open_program(w), "fmt": "csv"},
     "api:gov-application-detail": lambda w: {"pk": w.application.pk},
     "api:gov-application-approve": lambda w: {"pk": w.application.pk},
     "api:gov-application-reject": lambda w: {"pk": w.application.pk},
@@ -375,6 +407,7 @@ SAMPLE_KWARGS = {
     "catalog:compare-toggle": {"slug": "no-such-offering"},
     "catalog:partner": {"pk": 999999},
     "api:catalog-offering-detail": {"slug": "no-such-offering"},
+    "api:catalog-favourite-detail": {"slug": "no-such-offering"},
     "api:catalog-chip-detail": {"slug": "no-such-chip"},
     "api:catalog-partner-detail": {"id": 999999},
     "api:catalog-compatibility-detail": {"pk": 999999},
@@ -401,6 +434,8 @@ PAGE_KWARGS = {
     "statements:statement-pdf": this_month,
     "statements:statement-csv": this_month,
     "api:statements-statement": this_month,
+    "api:statements-statement-pdf": this_month,
+    "api:statements-statement-csv": this_month,
 }
 
 
@@ -410,6 +445,7 @@ def settled_month(world) -> str:
 
 # Query strings of routes that need one: the operators' pages of a month show the settled month.
 QUERIES = {
+    "api:job-quote": lambda w: f"template={w.template_slug}",
     "settlements-operator:list": settled_month,
     "settlements-operator:csv": settled_month,
     "api:operator-settlement-list": settled_month,
@@ -424,6 +460,7 @@ READ_DENIED_OBJECTS = {
     "payments:bank-transfer-receipt": Role.VIEWER,
     "api:payments-topup-detail": Role.VIEWER,
     "api:payments-bank-transfer-detail": Role.VIEWER,
+    "api:payments-bank-transfer-receipt": Role.VIEWER,
 }
 # Routes the viewer (an office's reviewer or auditor) may read but not write to (create, act on an
 # object, change a setting):
@@ -675,6 +712,9 @@ def test_own_lists_do_show_own_data(world):
         "statements:statement-pdf",
         "statements:statement-csv",
         "api:statements-statement",
+        "api:statements-statement-pdf",
+        "api:statements-statement-csv",
+        "api:payments-wallet",
     ):
         assert shows_secret(visible_text(client.get(url_for(name, world)))), name
     client = member_client(world.pa_manager)
@@ -802,10 +842,11 @@ def test_the_role_above_a_refused_one_gets_in(name, denied_role, world):
 
 
 # A company's voucher routes for one object (the attachment is the program's office's too: below).
+ATTACHMENT_ROUTES = ("vouchers:attachment", "api:voucher-attachment-detail")
 COMPANY_VOUCHER_OBJECTS = sorted(
     n
     for n in [*OPEN_PROGRAMS, *TENANT_OBJECT_PAGES, *API_TENANT_OBJECTS]
-    if n.removeprefix("api:").startswith("voucher") and n != "vouchers:attachment"
+    if n.removeprefix("api:").startswith("voucher") and n not in ATTACHMENT_ROUTES
 )
 
 
@@ -920,8 +961,9 @@ def test_the_programs_office_does_decide_in_bulk(world):
     assert Application.unscoped.get(pk=world.application.pk).state == ApplicationState.ISSUED
 
 
-def test_attachments_are_the_companys_and_its_programs_offices_only(world):
-    url = url_for("vouchers:attachment", world)
+@pytest.mark.parametrize("name", ATTACHMENT_ROUTES)
+def test_attachments_are_the_companys_and_its_programs_offices_only(name, world):
+    url = url_for(name, world)
     client = member_client(world.gb_manager)
     for method in ("get", "post", "patch", "delete"):
         response = getattr(client, method)(url, content_type="application/json")

@@ -295,22 +295,7 @@ class ApplicationForm(forms.Form):
         return parse_codes(self.cleaned_data.get("affiliates", ""))
 
     def clean_attachments(self):
-        files = self.cleaned_data.get("attachments") or []
-        if len(files) > MAX_ATTACHMENTS:
-            raise ValidationError(_("Attach at most %(n)d files.") % {"n": MAX_ATTACHMENTS})
-        for upload in files:
-            if upload.size is not None and upload.size > MAX_RECEIPT_BYTES:
-                raise ValidationError(
-                    _("%(name)s is too large; the limit is %(mb)d MB.")
-                    % {"name": upload.name, "mb": MAX_RECEIPT_BYTES // 1048576}
-                )
-            signature = SIGNATURES.get(PurePath(upload.name or "").suffix.lower())
-            upload.seek(0)
-            head = upload.read(len(signature or b""))
-            upload.seek(0)
-            if signature is None or head != signature:
-                raise ValidationError(_("%(name)s is not a PDF, JPG or PNG file.") % {"name": upload.name})
-        return files
+        return validate_attachments(self.cleaned_data.get("attachments") or [])
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -321,6 +306,26 @@ class ApplicationForm(forms.Form):
             "affiliates": data["affiliates"],
             "files": data["attachments"],
         }
+
+
+def validate_attachments(files: list) -> list:
+    """An application's uploads (the page's form and the API alike): at most MAX_ATTACHMENTS PDF,
+    JPG or PNG files (checked by their first bytes) of at most MAX_RECEIPT_BYTES each."""
+    if len(files) > MAX_ATTACHMENTS:
+        raise ValidationError(_("Attach at most %(n)d files.") % {"n": MAX_ATTACHMENTS})
+    for upload in files:
+        if upload.size is not None and upload.size > MAX_RECEIPT_BYTES:
+            raise ValidationError(
+                _("%(name)s is too large; the limit is %(mb)d MB.")
+                % {"name": upload.name, "mb": MAX_RECEIPT_BYTES // 1048576}
+            )
+        signature = SIGNATURES.get(PurePath(upload.name or "").suffix.lower())
+        upload.seek(0)
+        head = upload.read(len(signature or b""))
+        upload.seek(0)
+        if signature is None or head != signature:
+            raise ValidationError(_("%(name)s is not a PDF, JPG or PNG file.") % {"name": upload.name})
+    return files
 
 
 class DecisionForm(forms.Form):

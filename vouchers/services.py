@@ -124,6 +124,31 @@ def _move(program: Program, actor, source: str, target: str, refusal: str) -> Pr
     return program
 
 
+def check_draft(program: Program) -> None:
+    """Only a draft program can be changed (its rules are fixed once companies may apply)."""
+    if program.status != ProgramStatus.DRAFT:
+        raise VoucherError(
+            _("Only a draft program can be changed; this one is %(status)s.")
+            % {"status": program.get_status_display()},
+            "not_draft",
+        )
+
+
+def program_change(program: Program, actor, changes: dict) -> Program:
+    """Change a draft program's fields (and its `providers`), under the row lock, with the audit row."""
+    with transaction.atomic():
+        program = Program.unscoped.select_for_update().get(pk=program.pk)
+        check_draft(program)
+        providers = changes.pop("providers", None)
+        for field, value in changes.items():
+            setattr(program, field, value)
+        program.save()
+        if providers is not None:
+            program.providers.set(providers)
+        audit_record(action="voucher.program.change", tenant=program.tenant, actor=actor, obj=program)
+    return program
+
+
 # --- Applications ---------------------------------------------------------------------------------
 
 

@@ -157,11 +157,15 @@ class AttachmentView(VoucherPageMixin, View):
         return get_object_or_404(ApplicationAttachment, pk=pk, application__in=Application.objects.all())
 
     def get(self, request, pk: int):
-        attachment = self.object
-        try:
-            handle = attachment.file.open("rb")
-        except (FileNotFoundError, OSError):
-            raise Http404 from None
-        return FileResponse(
-            handle, as_attachment=True, filename=attachment.name, content_type=content_type_for(attachment.name)
-        )
+        return attachment_response(self.object)
+
+
+def attachment_response(attachment: ApplicationAttachment) -> FileResponse:
+    """The attachment's file as a download (a file gone from storage: 404)."""
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    return FileResponse(
+        handle, as_attachment=True, filename=attachment.name, content_type=content_type_for(attachment.name)
+    )

@@ -32,7 +32,6 @@ from vouchers.models import (
     Application,
     ApplicationState,
     Program,
-    ProgramStatus,
     Voucher,
     VoucherState,
 )
@@ -79,12 +78,10 @@ class ProgramFormView(GovMixin, View):
         if pk is None:
             return Program(tenant=self.tenant)
         program = self.object
-        if program.status != ProgramStatus.DRAFT:
-            messages.error(
-                self.request,
-                _("Only a draft program can be changed; this one is %(status)s.")
-                % {"status": program.get_status_display()},
-            )
+        try:
+            services.check_draft(program)
+        except services.VoucherError as exc:
+            messages.error(self.request, exc.message)
             return None
         return program
 
@@ -157,38 +154,42 @@ class ReportExportView(GovMixin, View):
     """The program report as CSV (one table after another) or XLSX (a sheet per table)."""
 
     def get(self, request, pk: int, fmt: str):
-        program = self.object
-        tables = report_tables(reports.report(program, company_limit=None))
-        stamp = timezone.localdate().isoformat()
-        filename = f"{program.code}-report-{stamp}.{fmt}"
-        if fmt == "csv":
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            for title, header, rows in tables:
-                writer.writerow([title])
-                writer.writerow(header)
-                writer.writerows(rows)
-                writer.writerow([])
-            response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        elif fmt == "xlsx":
-            from openpyxl import Workbook
+        return report_file(self.object, fmt)
 
-            book = Workbook()
-            book.remove(book.active)
-            for title, header, rows in tables:
-                sheet = book.create_sheet(title[:31])
-                sheet.append(header)
-                for row in rows:
-                    sheet.append(row)
-            out = io.BytesIO()
-            book.save(out)
-            response = HttpResponse(
-                out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            )
-        else:
-            raise Http404
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+
+def report_file(program: Program, fmt: str) -> HttpResponse:
+    """The program's whole report as a "csv" or "xlsx" download (any other format: 404)."""
+    tables = report_tables(reports.report(program, company_limit=None))
+    stamp = timezone.localdate().isoformat()
+    filename = f"{program.code}-report-{stamp}.{fmt}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for title, header, rows in tables:
+            writer.writerow([title])
+            writer.writerow(header)
+            writer.writerows(rows)
+            writer.writerow([])
+        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    elif fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.remove(book.active)
+        for title, header, rows in tables:
+            sheet = book.create_sheet(title[:31])
+            sheet.append(header)
+            for row in rows:
+                sheet.append(row)
+        out = io.BytesIO()
+        book.save(out)
+        response = HttpResponse(
+            out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def _yuan(fen: int) -> float:

@@ -7,6 +7,7 @@ router = SimpleRouter()
 router.register("offerings", views.OfferingViewSet, basename="catalog-offering")
 router.register("chips", views.ChipTypeViewSet, basename="catalog-chip")
 router.register("partners", views.PartnerViewSet, basename="catalog-partner")
+router.register("favourites", views.FavouriteViewSet, basename="catalog-favourite")
 router.register("compatibility", views.CompatibilityViewSet, basename="catalog-compatibility")
 
 urlpatterns = [

@@ -1,11 +1,12 @@
 """Public, read-only catalog API (the same FilterSet as the catalog page)."""
 
 import django_filters
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,8 +19,9 @@ from catalog.api.serializers import (
 )
 from catalog.choices import CompatStatus
 from catalog.filtersets import OfferingFilterSet
-from catalog.models import ChipType, Compatibility, PartnerProfile
-from catalog.selectors import facet_counts, live_versions
+from catalog.models import ChipType, Compatibility, OfferingVersion, PartnerProfile
+from catalog.selectors import facet_counts, favourite_versions, live_version_by_slug, live_versions
+from catalog.services.engagement import favourite_set
 
 
 class PublicMixin:
@@ -87,3 +89,45 @@ class CompatibilityViewSet(PublicMixin, viewsets.ReadOnlyModelViewSet):
             .select_related("model_offering", "chip_type")
             .order_by("model_offering_id", "chip_type_id")
         )
+
+
+class FavouriteSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    saved = serializers.BooleanField()
+
+
+SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The offering's slug.")
+
+
+@extend_schema_view(update=extend_schema(parameters=[SLUG]), destroy=extend_schema(parameters=[SLUG]))
+class FavouriteViewSet(viewsets.GenericViewSet):
+    """The signed-in person's saved offerings (live ones, by name); PUT saves one, DELETE unsaves it."""
+
+    serializer_class = OfferingSerializer
+    permission_classes = [IsAuthenticated]
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return OfferingVersion.unscoped.none()
+        return favourite_versions(self.request.user)
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(OfferingSerializer(page, many=True).data)
+
+    def _offering(self, slug):
+        version = live_version_by_slug(slug)
+        if version is None:
+            raise Http404
+        return version.offering
+
+    @extend_schema(request=None, responses=FavouriteSerializer)
+    def update(self, request, slug=None):
+        favourite_set(user=request.user, offering=self._offering(slug), saved=True)
+        return Response({"slug": slug, "saved": True})
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, slug=None):
+        favourite_set(user=request.user, offering=self._offering(slug), saved=False)
+        return Response(status=status.HTTP_204_NO_CONTENT)

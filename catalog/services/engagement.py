@@ -32,6 +32,15 @@ def favourite_toggle(*, user, offering: Offering) -> bool:
     return True
 
 
+@transaction.atomic(durable=True)
+def favourite_set(*, user, offering: Offering, saved: bool) -> None:
+    """Save (`saved`) or unsave an offering for a person; doing it twice changes nothing."""
+    if saved:
+        Favourite.objects.get_or_create(user=user, offering=offering)
+    else:
+        Favourite.objects.filter(user=user, offering=offering).delete()
+
+
 def offering_record_launch(*, offering_ids: list[int]) -> None:
     """Count a launch of a template and the model and pool it runs on (total, per day, popularity).
     Runs inside the launch's transaction, so a refused launch counts nothing."""

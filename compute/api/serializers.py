@@ -1,12 +1,13 @@
 """Serializers of the quota and pool API. Request rules (raise at least one limit, lower none; grant
 at most what was asked) are the same functions the page forms use."""
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import ChipType
 from compute.forms import LIMIT_FIELDS, MAX_LIMIT, grant_problems, request_problems
-from compute.models import Pool, QuotaRequest, RequestState
+from compute.models import EngineName, Pool, QuotaRequest, RequestState
 from compute.quotas import limits_for
 from compute.selectors import LimitSource
 from tenants.choices import SizeClass
@@ -143,3 +144,50 @@ class PoolUtilisationSerializer(serializers.ModelSerializer):
             "queued_jobs",
         ]
         read_only_fields = fields
+
+
+class QuotaDefaultSerializer(serializers.Serializer):
+    """The default quota of a size class, for one chip type or (`chip` null) any chip type."""
+
+    id = serializers.IntegerField(read_only=True)
+    size_class = serializers.ChoiceField(choices=SizeClass.choices)
+    chip_type = serializers.PrimaryKeyRelatedField(queryset=ChipType.objects.all(), allow_null=True, required=False)
+    chip = serializers.CharField(source="chip_type.slug", read_only=True, default=None, allow_null=True)
+    concurrent_cards = serializers.IntegerField(min_value=0, max_value=MAX_LIMIT)
+    card_hours_month = serializers.IntegerField(min_value=0, max_value=MAX_LIMIT)
+    concurrent_jobs = serializers.IntegerField(min_value=0, max_value=MAX_LIMIT)
+
+
+class QuotaOverrideSerializer(serializers.Serializer):
+    """One company's own limits on one chip type."""
+
+    id = serializers.IntegerField()
+    company = serializers.CharField(source="tenant.display_name")
+    company_credit_code = serializers.CharField(source="tenant.credit_code")
+    chip_type = serializers.IntegerField(source="chip_type_id")
+    chip = serializers.CharField(source="chip_type.slug")
+    concurrent_cards = serializers.IntegerField()
+    card_hours_month = serializers.IntegerField()
+    concurrent_jobs = serializers.IntegerField()
+    note = serializers.CharField()
+    set_by = serializers.EmailField(source="set_by.email", default=None, allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class QuotaOverrideInputSerializer(serializers.Serializer):
+    company = serializers.CharField(
+        max_length=200,
+        help_text=gettext_lazy("Its unified social credit code, or its full registered name (Chinese or English)."),
+    )
+    chip_type = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    concurrent_cards = serializers.IntegerField(min_value=0, max_value=MAX_LIMIT)
+    card_hours_month = serializers.IntegerField(min_value=0, max_value=MAX_LIMIT)
+    concurrent_jobs = serializers.IntegerField(min_value=0, max_value=MAX_LIMIT)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class PoolEngineSerializer(serializers.Serializer):
+    """The engine a pool runs on and the operator's settings for it (checked like the page's form)."""
+
+    engine = serializers.ChoiceField(choices=EngineName.choices)
+    engine_config = serializers.JSONField(required=False, default=dict)

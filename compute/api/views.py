@@ -16,17 +16,21 @@ from rest_framework.response import Response
 from compute import selectors
 from compute.api.serializers import (
     OperatorQuotaRequestSerializer,
+    PoolEngineSerializer,
     PoolUtilisationSerializer,
     QuotaApproveInputSerializer,
+    QuotaDefaultSerializer,
+    QuotaOverrideInputSerializer,
+    QuotaOverrideSerializer,
     QuotaRejectInputSerializer,
     QuotaRequestCreateSerializer,
     QuotaRequestSerializer,
     QuotaSerializer,
 )
-from compute.forms import LIMIT_FIELDS
+from compute.forms import LIMIT_FIELDS, OverrideForm, PoolEngineForm, QuotaDefaultForm, set_default
 from compute.models import QuotaRequest, RequestState
-from compute.pools import utilisation
-from compute.quotas import DecisionError, decide, request_increase
+from compute.pools import PoolEngineError, pool_engine_set, utilisation
+from compute.quotas import DecisionError, decide, request_increase, set_override
 from tenants.api.mixins import TenantScopedApiMixin
 from tenants.roles import Perm, TenantKind
 
@@ -45,6 +49,15 @@ def _body(request) -> dict:
     if not isinstance(request.data, dict):
         raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
     return request.data
+
+
+def _form_data(form_class, serializer) -> dict:
+    """The page's form, fed the API's (type-checked) input: its rules decide; its errors are the API's."""
+    form = form_class(data={k: getattr(v, "pk", v) for k, v in serializer.validated_data.items()})
+    if not form.is_valid():
+        errors = {("non_field_errors" if k == "__all__" else k): v for k, v in form.errors.items()}
+        raise serializers.ValidationError(errors)
+    return form.cleaned_data
 
 
 class QuotaViewSet(TenantScopedApiMixin, viewsets.ViewSet):
@@ -169,3 +182,66 @@ class OperatorPoolViewSet(TenantScopedApiMixin, mixins.ListModelMixin, viewsets.
 
     def get_queryset(self):
         return utilisation().order_by("name", "pk")
+
+    @extend_schema(methods=["GET"], request=None, responses=PoolEngineSerializer)
+    @extend_schema(methods=["PUT"], request=PoolEngineSerializer, responses=PoolEngineSerializer)
+    @action(detail=True, methods=["get", "put"], pagination_class=None)
+    def engine(self, request, pk=None):
+        """The engine the pool runs on and its settings; PUT changes them (jobs already submitted stay)."""
+        pool = self.get_object()
+        if request.method == "PUT":
+            data = PoolEngineSerializer(data=_body(request))
+            data.is_valid(raise_exception=True)
+            try:
+                pool = pool_engine_set(pool_id=pool.pk, actor=request.user, **_form_data(PoolEngineForm, data))
+            except PoolEngineError as error:
+                raise serializers.ValidationError({"engine_config": error.problems}) from None
+        return Response(PoolEngineSerializer(pool).data)
+
+
+class OperatorOnly(TenantScopedApiMixin):
+    permission = Perm.OPERATE_PLATFORM
+    write_permission = Perm.OPERATE_PLATFORM
+    tenant_kinds = (TenantKind.OPERATOR,)
+
+
+class OperatorQuotaDefaultViewSet(OperatorOnly, viewsets.ViewSet):
+    """Default quotas per company size class (per chip type, or any chip); POST sets one (create or change)."""
+
+    @extend_schema(responses=QuotaDefaultSerializer(many=True))
+    def list(self, request):
+        return Response(QuotaDefaultSerializer(selectors.quota_defaults(), many=True).data)
+
+    @extend_schema(request=QuotaDefaultSerializer, responses=QuotaDefaultSerializer)
+    def create(self, request):
+        data = QuotaDefaultSerializer(data=_body(request))
+        data.is_valid(raise_exception=True)
+        default = set_default(actor=request.user, **_form_data(QuotaDefaultForm, data))
+        return Response(QuotaDefaultSerializer(default).data)
+
+
+class OperatorQuotaOverrideViewSet(OperatorOnly, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Every company's own quotas, newest first (`q`: a company's name or credit code); POST sets one."""
+
+    serializer_class = QuotaOverrideSerializer
+
+    def get_queryset(self):
+        return selectors.quota_overrides(search=self.request.query_params.get("q", "").strip())
+
+    @extend_schema(parameters=[OpenApiParameter("q", OpenApiTypes.STR, description="A company's name or credit code.")])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=QuotaOverrideInputSerializer, responses=QuotaOverrideSerializer)
+    def create(self, request):
+        data = QuotaOverrideInputSerializer(data=_body(request))
+        data.is_valid(raise_exception=True)
+        values = _form_data(OverrideForm, data)
+        override = set_override(
+            tenant=values["company"],
+            chip_type=values["chip_type"],
+            actor=request.user,
+            note=values["note"],
+            **{name: values[name] for name in LIMIT_FIELDS},
+        )
+        return Response(QuotaOverrideSerializer(override).data)

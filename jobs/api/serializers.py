@@ -134,3 +134,65 @@ class ArtifactSerializer(serializers.ModelSerializer):
 
     def get_download_url(self, artifact: JobArtifact) -> str:
         return self.context["download_url"](artifact)
+
+
+class QuoteQuerySerializer(serializers.Serializer):
+    template = serializers.SlugField(help_text=_("The solution template's slug."))
+    pool = serializers.IntegerField(
+        required=False, help_text=_("The pool to price; the best usable pool when missing or unusable.")
+    )
+    cards = serializers.IntegerField(
+        required=False, help_text=_("Cards; the template's default size when missing or not offered.")
+    )
+
+
+class PoolOptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pool.pk")
+    name = serializers.CharField(source="pool.name")
+    chip = serializers.CharField(source="pool.chip_type.slug")
+    usable = serializers.BooleanField()
+    reason = serializers.CharField(help_text=_("Why the template cannot run here (empty when it can)."))
+    sizes = serializers.ListField(child=serializers.IntegerField(), help_text=_("Card counts that can be launched."))
+    card_hour_fen = serializers.IntegerField(source="price_fen", allow_null=True)
+    score = serializers.IntegerField()
+
+
+class EstimateSerializer(serializers.Serializer):
+    """What a typical run costs, in fen: `total_fen` = `compute_fen` + `run_fen`; vouchers pay
+    `voucher_fen` of it and the wallet the rest (`to_pay_fen`, held at launch)."""
+
+    cards = serializers.IntegerField()
+    minutes = serializers.IntegerField()
+    card_hour_fen = serializers.IntegerField()
+    compute_fen = serializers.IntegerField()
+    run_fen = serializers.IntegerField()
+    total_fen = serializers.IntegerField()
+    voucher_fen = serializers.IntegerField()
+    to_pay_fen = serializers.IntegerField()
+
+
+class QuoteSerializer(serializers.Serializer):
+    """The launch page's pool picker and estimate for one template."""
+
+    pools = PoolOptionSerializer(source="options", many=True)
+    pool = serializers.IntegerField(source="sizing.option.pool.pk", allow_null=True, default=None)
+    cards = serializers.IntegerField(source="sizing.cards", allow_null=True)
+    estimate = EstimateSerializer(source="sizing.estimate", allow_null=True)
+    balance_fen = serializers.IntegerField(source="sizing.balance_fen")
+    short_fen = serializers.IntegerField(source="sizing.short_fen", help_text=_("What the wallet lacks for the run."))
+    quota_exceeded = serializers.BooleanField(source="sizing.quota_exceeded")
+    month_exceeded = serializers.BooleanField(source="sizing.month_exceeded")
+    will_wait = serializers.BooleanField(source="sizing.will_wait", help_text=_("It would queue for free cards."))
+
+
+class WebhookSerializer(serializers.Serializer):
+    url = serializers.URLField(read_only=True, allow_null=True, help_text=_("Null when no events are sent."))
+    is_active = serializers.BooleanField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    secret = serializers.CharField(
+        read_only=True, help_text=_("The signing secret, only in the answer that made it; else empty.")
+    )
+
+
+class WebhookInputSerializer(serializers.Serializer):
+    url = serializers.CharField(max_length=500, help_text=_("Where job events are POSTed (https)."))

@@ -14,8 +14,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from idempotency.api import KeyReused, idempotency_key, idempotent
 from jobs import selectors, storage
@@ -25,15 +26,19 @@ from jobs.api.serializers import (
     JobEventSerializer,
     JobSerializer,
     LogChunkSerializer,
+    QuoteQuerySerializer,
+    QuoteSerializer,
+    WebhookInputSerializer,
+    WebhookSerializer,
 )
 from jobs.filtersets import JobFilterSet
-from jobs.forms import schema_form_class, split_file_inputs
-from jobs.models import Job, JobArtifact, JobEvent
+from jobs.forms import WebhookForm, schema_form_class, split_file_inputs, webhook_clear, webhook_rotate_secret
+from jobs.models import Job, JobArtifact, JobEvent, WebhookEndpoint
 from jobs.schema_forms import API_NON_FIELD_KEY, validate_api_inputs
 from jobs.services.launch import LaunchError, LaunchRequest, launch
 from jobs.services.lifecycle import JobActionError, cancel, retry
 from tenants.api.mixins import TenantScopedApiMixin
-from tenants.roles import Perm
+from tenants.roles import Perm, TenantKind
 
 REQUEST_FIELDS = ("template", "pool", "cards", "deadline", "name")
 
@@ -198,3 +203,81 @@ class JobViewSet(TenantScopedApiMixin, mixins.ListModelMixin, mixins.RetrieveMod
         if path is None:
             raise Http404
         return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+
+
+class QuoteView(TenantScopedApiMixin, APIView):
+    """The launch page's pools and estimate for a template, before launching it."""
+
+    permission = Perm.LAUNCH_JOBS
+
+    @extend_schema(
+        summary="Pools and estimate for a template", parameters=[QuoteQuerySerializer], responses=QuoteSerializer
+    )
+    def get(self, request):
+        """Every active pool with whether the template can run there (and why not) and the sizes it
+        can be launched with; for the pool and size asked (else the best usable pool and the
+        template's default size), what a typical run costs, what vouchers pay, what the wallet
+        lacks, and whether the quota allows it now."""
+        query = QuoteQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        version = selectors.live_template(data["template"])
+        if version is None:
+            raise NotFound
+        options = selectors.pool_options(version)
+        sizing = selectors.sizing(version, self.tenant, options, data.get("pool"), data.get("cards"))
+        return Response(QuoteSerializer({"options": options, "sizing": sizing}).data)
+
+
+class WebhookApiView(TenantScopedApiMixin, APIView):
+    """Where job events are POSTed, signed with the secret; the secret is only ever in the answer
+    that made it."""
+
+    permission = Perm.MANAGE_API_KEYS
+    write_permission = Perm.MANAGE_API_KEYS
+    tenant_kinds = (TenantKind.COMPANY,)
+
+    def endpoint(self) -> WebhookEndpoint:
+        endpoint = WebhookEndpoint.objects.first()
+        if endpoint is None:
+            raise NotFound
+        return endpoint
+
+    @staticmethod
+    def answer(endpoint: WebhookEndpoint | None, secret: str = "") -> Response:
+        active = bool(endpoint and endpoint.is_active)
+        body = {
+            "url": endpoint.url if active else None,
+            "is_active": active,
+            "created_at": endpoint.created_at if endpoint else None,
+            "secret": secret,
+        }
+        return Response(WebhookSerializer(body).data)
+
+    @extend_schema(summary="The webhook", responses=WebhookSerializer)
+    def get(self, request):
+        return self.answer(WebhookEndpoint.objects.first())
+
+    @extend_schema(summary="Set the webhook URL", request=WebhookInputSerializer, responses=WebhookSerializer)
+    def put(self, request):
+        """Set the URL (and switch events on). A new secret is made, and returned once, when there
+        was none or events had been switched off."""
+        data = WebhookInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        form = WebhookForm(data={"url": data.validated_data["url"]})
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        endpoint, secret = form.save(tenant=self.tenant, actor=request.user)
+        return self.answer(endpoint, secret)
+
+    @extend_schema(summary="Make a new webhook secret", request=None, responses=WebhookSerializer)
+    def post(self, request):
+        """A new secret, returned once; the old one stops signing at once."""
+        endpoint = self.endpoint()
+        secret = webhook_rotate_secret(endpoint=endpoint, tenant=self.tenant, actor=request.user)
+        return self.answer(endpoint, secret)
+
+    @extend_schema(summary="Stop sending job events", request=None, responses={204: None})
+    def delete(self, request):
+        webhook_clear(endpoint=self.endpoint(), tenant=self.tenant, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

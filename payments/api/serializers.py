@@ -76,3 +76,17 @@ class BankTransferCreateSerializer(serializers.Serializer):
 
 class TransferRejectSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, help_text=_("Why; shown to the company."))
+
+
+class BankAccountSerializer(serializers.Serializer):
+    account_name = serializers.CharField()
+    bank_name = serializers.CharField()
+    account_number = serializers.CharField()
+    swift = serializers.CharField()
+
+
+class WalletSerializer(serializers.Serializer):
+    balance_fen = serializers.IntegerField(help_text=_("The wallet's balance in fen (¥1 = 100 fen)."))
+    bank_account = BankAccountSerializer(help_text=_("The platform's bank account to transfer to."))
+    topups = TopUpSerializer(many=True, help_text=_("The latest top-ups, newest first."))
+    bank_transfers = BankTransferSerializer(many=True, help_text=_("The latest bank transfers, newest first."))

@@ -1,11 +1,15 @@
 """REST endpoints for paying in: a company's top-ups and bank transfers, and operator review of
 every company's transfers (cross-tenant by design, operator staff only)."""
 
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from billing.services import ledger
 from idempotency.api import idempotent
 from payments.api.serializers import (
     BankTransferCreateSerializer,
@@ -14,15 +18,37 @@ from payments.api.serializers import (
     TopUpCreateSerializer,
     TopUpSerializer,
     TransferRejectSerializer,
+    WalletSerializer,
 )
 from payments.filtersets import BankTransferFilter, OperatorBankTransferFilter, TopUpFilter
 from payments.models import BankTransfer, TopUp
+from payments.receipts import CONTENT_TYPES
+from payments.selectors import wallet_bank_transfers, wallet_topups
 from payments.services.bank_transfers import bank_transfer_confirm, bank_transfer_reject, bank_transfer_submit
 from payments.services.topups import topup_create
-from payments.views import PAYER_KINDS, TOP_UP_PERM
+from payments.views import HISTORY_LENGTH, PAYER_KINDS, TOP_UP_PERM, receipt_response
 from payments.views_operator import OPERATOR_PERM
 from tenants.api.mixins import TenantScopedApiMixin
 from tenants.roles import TenantKind
+
+
+class WalletApiView(TenantScopedApiMixin, APIView):
+    """The active company's wallet, as on the wallet page."""
+
+    permission = TOP_UP_PERM
+    tenant_kinds = PAYER_KINDS
+
+    @extend_schema(responses=WalletSerializer)
+    def get(self, request):
+        """The balance, the platform's bank account to transfer to, and the latest top-ups and bank
+        transfers (the full history is under `top-ups/` and `bank-transfers/`)."""
+        wallet = {
+            "balance_fen": ledger.balance(self.tenant),
+            "bank_account": settings.PAYMENTS_BANK_ACCOUNT,
+            "topups": wallet_topups()[:HISTORY_LENGTH],
+            "bank_transfers": wallet_bank_transfers()[:HISTORY_LENGTH],
+        }
+        return Response(WalletSerializer(wallet).data)
 
 
 class TopUpViewSet(TenantScopedApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -74,6 +100,12 @@ class BankTransferViewSet(
         data.is_valid(raise_exception=True)
         transfer = bank_transfer_submit(acting_membership=self.membership, **data.validated_data)
         return Response(BankTransferSerializer(transfer).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, kind): OpenApiTypes.BINARY for kind in sorted(set(CONTENT_TYPES.values()))})
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def receipt(self, request, pk=None):
+        """Download the bank's receipt uploaded with the transfer (PDF, JPG or PNG)."""
+        return receipt_response(self.get_object())
 
 
 class OperatorBankTransferViewSet(

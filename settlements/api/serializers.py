@@ -69,3 +69,42 @@ class SettlementDetailSerializer(SettlementSerializer):
 
 class MarkPaidInputSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=REFERENCE_MAX, help_text="The bank transfer's reference.")
+
+
+class PeriodChoiceSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM")
+    state = serializers.CharField(help_text='"draft", "issued", or "" when nothing was computed yet.')
+
+
+class PeriodTotalsSerializer(serializers.Serializer):
+    partners = serializers.IntegerField()
+    paid = serializers.IntegerField(help_text="Settlements paid.")
+    seconds = serializers.IntegerField(help_text="Card-seconds.")
+    gross = serializers.IntegerField(help_text="Fen.")
+    fee = serializers.IntegerField(help_text="Fen.")
+    voucher = serializers.IntegerField(help_text="Fen.")
+    net = serializers.IntegerField(help_text="Fen.")
+    unpaid = serializers.IntegerField(help_text="Net not paid yet, fen.")
+
+
+class PeriodSerializer(serializers.Serializer):
+    """One month's settlement: its state, whether it may be computed and issued now, and totals."""
+
+    month = serializers.CharField(help_text="YYYY-MM")
+    state = serializers.CharField(help_text='"draft", "issued", or "" when nothing was computed yet.')
+    generated_at = serializers.DateTimeField(allow_null=True)
+    issued_at = serializers.DateTimeField(allow_null=True)
+    closed = serializers.BooleanField(help_text="Whether the month is over.")
+    can_settle = serializers.BooleanField(help_text="Whether it is over and the next month to issue.")
+    unrated_usage = serializers.IntegerField(help_text="Usage records not rated yet (issuing leaves them out).")
+    totals = PeriodTotalsSerializer()
+
+
+class BooksCheckSerializer(serializers.Serializer):
+    """One partner's payable account against its settlements; `difference_fen` should be 0."""
+
+    partner = PartnerRefSerializer()
+    balance_fen = serializers.IntegerField()
+    owed_fen = serializers.IntegerField(help_text="What issued settlements still owe.")
+    unsettled_fen = serializers.IntegerField(help_text="Net of charges no issued settlement covers yet.")
+    difference_fen = serializers.IntegerField()

@@ -8,5 +8,11 @@ from statements.api import views
 urlpatterns = [
     path("spending/summary/", views.SpendingSummaryView.as_view(), name="statements-spending-summary"),
     path("statements/<statement_month:month>/", views.StatementApiView.as_view(), name="statements-statement"),
+    path(
+        "statements/<statement_month:month>/pdf/", views.StatementPdfApiView.as_view(), name="statements-statement-pdf"
+    ),
+    path(
+        "statements/<statement_month:month>/csv/", views.StatementCsvApiView.as_view(), name="statements-statement-csv"
+    ),
     path("budget/", views.BudgetApiView.as_view(), name="statements-budget"),
 ]

@@ -4,6 +4,7 @@ Reading needs `Perm.VIEW_BILLING`; changing the budget needs `Perm.MANAGE_BILLIN
 is addressed by month and built for the caller's company, so a month outside its history is a 404.
 """
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -18,6 +19,7 @@ from statements.api.serializers import (
     SpendingSummaryResponseSerializer,
     StatementSerializer,
 )
+from statements.exports import filename, statement_csv, statement_pdf
 from statements.selectors import daily_spend, spending, statement_for, statement_months
 from statements.services import budget_clear, budget_set
 from tenants.api.mixins import TenantScopedApiMixin
@@ -58,6 +60,50 @@ class StatementApiView(BillingApiView):
         if found is None:
             raise NotFound
         return Response(StatementSerializer(found).data)
+
+
+class StatementDownloadView(BillingApiView):
+    """The month's statement as a file, the same as the statement page's downloads."""
+
+    content_type: str
+    extension: str
+
+    def render_file(self, statement) -> bytes:
+        raise NotImplementedError
+
+    def get(self, request, month):
+        found = statement_for(self.tenant, month)
+        if found is None:
+            raise NotFound
+        response = HttpResponse(self.render_file(found), content_type=self.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename(found, self.extension)}"'
+        return response
+
+
+class StatementPdfApiView(StatementDownloadView):
+    content_type = "application/pdf"
+    extension = "pdf"
+
+    def render_file(self, statement) -> bytes:
+        return statement_pdf(statement)
+
+    @extend_schema(parameters=[MONTH_PARAMETER], responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, month):
+        """The month's statement as a PDF."""
+        return super().get(request, month)
+
+
+class StatementCsvApiView(StatementDownloadView):
+    content_type = "text/csv; charset=utf-8"
+    extension = "csv"
+
+    def render_file(self, statement) -> bytes:
+        return statement_csv(statement)
+
+    @extend_schema(parameters=[MONTH_PARAMETER], responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    def get(self, request, month):
+        """The month's usage per job as CSV."""
+        return super().get(request, month)
 
 
 class BudgetApiView(BillingApiView):

@@ -10,7 +10,7 @@ from tenants.roles import Role
 from tenants.scoping import tenant_context
 from tenants.services.api_keys import api_key_create
 from tests.conftest import member_client
-from tests.payments.conftest import balance, deliver, open_topup, paid_event
+from tests.payments.conftest import BANK_ACCOUNT, balance, deliver, open_topup, paid_event
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +169,36 @@ def test_the_schema_documents_the_payments_endpoints(client):
 
     for path in ("/api/v1/payments/top-ups/", "/api/v1/payments/bank-transfers/", "/confirm/", "/reject/"):
         assert path in schema
+
+
+def test_the_wallet_shows_the_balance_bank_account_and_history(owner, owner_client, other_owner, standin):
+    mine = open_topup(owner, 1_000)
+    deliver(paid_event(standin, mine))
+    open_topup(other_owner, 2_000)
+    pk = _transfer(owner_client)
+
+    body = owner_client.get(reverse("api:payments-wallet")).json()
+
+    assert body["balance_fen"] == balance(owner) == 1_000
+    assert body["bank_account"] == BANK_ACCOUNT
+    assert [t["id"] for t in body["topups"]] == [mine.pk]
+    assert [t["id"] for t in body["bank_transfers"]] == [pk]
+    other = member_client(other_owner).get(reverse("api:payments-wallet")).json()
+    assert (other["balance_fen"], other["bank_transfers"]) == (0, [])
+
+
+def test_the_wallet_is_for_those_who_pay_in(company, make_member):
+    assert member_client(make_member(company, Role.VIEWER)).get(reverse("api:payments-wallet")).status_code == 403
+
+
+def test_a_transfers_receipt_downloads_for_its_own_company_only(owner_client, other_owner):
+    pk = _transfer(owner_client)
+    url = reverse("api:payments-bank-transfer-receipt", args=[pk])
+
+    response = owner_client.get(url)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content) == PDF
+    assert member_client(other_owner).get(url).status_code == 404

@@ -25,8 +25,9 @@ COMPANY_OBJECTS = {
     "payments:bank-transfer-receipt": "transfer",
     "api:payments-topup-detail": "topup",
     "api:payments-bank-transfer-detail": "transfer",
+    "api:payments-bank-transfer-receipt": "transfer",
 }
-API_COMPANY_LISTS = {"api:payments-topup-list", "api:payments-bank-transfer-list"}
+API_COMPANY_LISTS = {"api:payments-topup-list", "api:payments-bank-transfer-list", "api:payments-wallet"}
 OPERATOR_ROUTES = {
     "payments:operator-bank-transfers": None,
     "payments:operator-bank-transfer-confirm": "transfer",

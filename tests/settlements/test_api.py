@@ -1,12 +1,17 @@
 """Settlement API: partners read their own statements, operator staff read every partner's and
 mark them paid; the schema builds without warnings."""
 
+import csv
+import io
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 
 from billing.models import Transaction, TxnKind
+from settlements import periods
 from settlements.choices import SettlementState
 from settlements.models import Settlement
 from settlements.services.statements import settlements_generate, settlements_issue
@@ -115,3 +120,67 @@ def test_schema_has_no_warnings():
     assert "/api/v1/operator/settlements/{id}/mark-paid/" in schema["paths"]
     assert "SettlementStateEnum" in schema["components"]["schemas"]
     assert not GENERATOR_STATS._warn_cache and not GENERATOR_STATS._error_cache
+
+
+def rows_of(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def test_partner_downloads_their_settlement_csv(w, issued):
+    url = reverse("api:partner-settlement-csv", args=[issued["feb"].pk])
+
+    response = member_client(MembershipFactory(tenant=w.idc, role=Role.VIEWER)).get(url)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == f'attachment; filename="settlement-2025-02-{w.idc.pk}.csv"'
+    assert len(rows_of(response)) > 1
+    assert member_client(w.health_owner).get(url).status_code == 404
+    assert member_client(w.flow.owner).get(url).status_code == 403
+
+
+def test_operator_generates_issues_and_downloads_a_month(w, charged):
+    client = member_client(w.staff)
+    months = client.get(reverse("api:operator-settlement-period-list")).json()
+    assert {"month": "2025-01", "state": ""} not in months  # nothing computed for it yet: not listed as a period
+
+    before = client.get(reverse("api:operator-settlement-period-detail", args=["2025-01"])).json()
+    assert (before["state"], before["closed"], before["can_settle"]) == ("", True, True)
+    assert client.get(reverse("api:operator-settlement-period-csv", args=["2025-01"])).status_code == 404
+    this_month = f"{periods.month_of(timezone.now()):%Y-%m}"  # not over: refused with the error shape
+    refused = client.post(reverse("api:operator-settlement-period-issue", args=[this_month]))
+    assert refused.status_code == 400 and refused.json()["error"]["message"]
+
+    generated = client.post(reverse("api:operator-settlement-period-generate", args=["2025-01"]))
+    assert generated.status_code == 200
+    assert (generated.json()["state"], generated.json()["totals"]["partners"]) == ("draft", 1)
+    assert Settlement.unscoped.get(tenant=w.idc).state == SettlementState.DRAFT
+    issued = client.post(reverse("api:operator-settlement-period-issue", args=["2025-01"])).json()
+    assert (issued["state"], issued["totals"]["net"]) == ("issued", 680)
+    assert {"month": "2025-01", "state": "issued"} in client.get(reverse("api:operator-settlement-period-list")).json()
+
+    response = client.get(reverse("api:operator-settlement-period-csv", args=["2025-01"]))
+    assert response["Content-Disposition"] == 'attachment; filename="settlements-2025-01.csv"'
+    assert len(rows_of(response)) > 1
+    settlement = Settlement.unscoped.get(tenant=w.idc)
+    assert rows_of(client.get(reverse("api:operator-settlement-csv", args=[settlement.pk])))
+
+
+def test_operator_books_check(w, issued):
+    rows = member_client(w.staff).get(reverse("api:operator-settlement-books-check")).json()
+
+    partners = {r["partner"]["id"]: r for r in rows}
+    assert w.idc.pk in partners
+    assert all(r["difference_fen"] == r["balance_fen"] - r["owed_fen"] - r["unsettled_fen"] == 0 for r in rows)
+
+
+def test_operator_month_routes_are_for_operator_staff_only(w, charged):
+    for membership in (w.idc_owner, w.flow.owner):
+        client = member_client(membership)
+        assert client.get(reverse("api:operator-settlement-period-list")).status_code == 403
+        assert client.get(reverse("api:operator-settlement-books-check")).status_code == 403
+        assert client.post(reverse("api:operator-settlement-period-generate", args=["2025-01"])).status_code == 403
+        assert client.post(reverse("api:operator-settlement-period-issue", args=["2025-01"])).status_code == 403
+    assert not Settlement.unscoped.exists()
+    assert member_client(w.staff).get("/api/v1/operator/settlement-periods/2025-13/").status_code == 404

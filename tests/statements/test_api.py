@@ -172,3 +172,30 @@ def test_schema_documents_the_endpoints(db):
     assert "get" in paths["/api/v1/billing/spending/summary/"]
     parameters = paths["/api/v1/billing/statements/{month}/"]["get"]["parameters"]
     assert [(p["name"], p["in"], p["schema"]["type"]) for p in parameters] == [("month", "path", "string")]
+
+
+def test_statement_downloads(charged):
+    shop, _job = charged
+    client = member_client(shop.owner)
+
+    csv_response = client.get(statement_url() + "csv/")
+    pdf_response = client.get(statement_url() + "pdf/")
+
+    assert csv_response.status_code == 200
+    assert csv_response["Content-Type"] == "text/csv; charset=utf-8"
+    assert csv_response["Content-Disposition"] == f'attachment; filename="statement-{THIS_MONTH}-{shop.company.pk}.csv"'
+    assert "API job" in csv_response.content.decode("utf-8-sig")
+    assert pdf_response.status_code == 200
+    assert pdf_response["Content-Type"] == "application/pdf"
+    assert pdf_response.content.startswith(b"%PDF-")
+    assert reverse("api:statements-statement-csv", args=[THIS_MONTH]) == statement_url() + "csv/"
+
+
+def test_statement_downloads_are_the_companys_own_and_for_billing_roles(charged):
+    shop, _job = charged
+    other = member_client(MembershipFactory(tenant=TenantFactory(kind=TenantKind.COMPANY), role=Role.OWNER))
+    developer = member_client(shop.member(Role.DEVELOPER))
+    for suffix in ("csv/", "pdf/"):
+        assert other.get(statement_url() + suffix).status_code == 404
+        assert developer.get(statement_url() + suffix).status_code == 403
+        assert member_client(shop.owner).get(statement_url("2026-13") + suffix).status_code == 404

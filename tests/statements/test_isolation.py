@@ -23,7 +23,13 @@ PAGES = {
     "statements:statement-pdf": MONTH,
     "statements:statement-csv": MONTH,
 }
-API = {"api:statements-spending-summary": {}, "api:statements-budget": {}, "api:statements-statement": MONTH}
+API = {
+    "api:statements-spending-summary": {},
+    "api:statements-budget": {},
+    "api:statements-statement": MONTH,
+    "api:statements-statement-pdf": MONTH,
+    "api:statements-statement-csv": MONTH,
+}
 ALL = PAGES | API
 MANAGE_ONLY = {"statements:budget"}  # pages a viewer may not open (the API budget is readable)
 

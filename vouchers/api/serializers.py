@@ -1,13 +1,25 @@
 """Voucher API serializers. Amounts are integer fen, ratios basis points (30% = 3000)."""
 
+from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from catalog.choices import OfferingKind
+from payments.receipts import MAX_RECEIPT_BYTES
 from tenants.choices import Industry, Province, SizeClass
 from tenants.models import Tenant
 from tenants.roles import TenantKind
-from vouchers.forms import MAX_PROGRAM_FEN
-from vouchers.models import Application, ApplicationState, Program, ProgramStatus, Voucher, VoucherState
+from vouchers.forms import MAX_ATTACHMENTS, MAX_PROGRAM_FEN
+from vouchers.models import (
+    Application,
+    ApplicationAttachment,
+    ApplicationState,
+    Program,
+    ProgramStatus,
+    Voucher,
+    VoucherState,
+)
 
 PROGRAM_FIELDS = [
     "id",
@@ -67,6 +79,11 @@ class ProgramSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, data):
+        if self.instance is not None:  # a PATCH: the rules apply to the program as it will be
+            data = {
+                f: getattr(self.instance, f)
+                for f in ("applications_open_on", "applications_close_on", "budget_fen", "max_per_voucher_fen")
+            } | data
         opens, closes = data.get("applications_open_on"), data.get("applications_close_on")
         if opens and closes and closes < opens:
             raise serializers.ValidationError(
@@ -100,6 +117,18 @@ class EligibilitySerializer(serializers.Serializer):
     rules = RuleSerializer(many=True)
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApplicationAttachment
+        fields = ["id", "name", "size", "uploaded_at", "url"]
+        read_only_fields = fields
+
+    def get_url(self, obj) -> str:
+        return reverse("api:voucher-attachment-detail", kwargs={"pk": obj.pk})
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     state = serializers.ChoiceField(choices=ApplicationState.choices, read_only=True)
     company = serializers.CharField(source="tenant.display_name", read_only=True)
@@ -112,6 +141,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     second_reviewer = serializers.EmailField(
         source="second_reviewer.email", read_only=True, default=None, allow_null=True
     )
+    attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = Application
@@ -132,6 +162,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "decided_at",
             "decision_note",
             "voucher",
+            "attachments",
             "created_at",
         ]
         read_only_fields = fields
@@ -147,10 +178,36 @@ class ApplicationCreateSerializer(serializers.Serializer):
     purpose = serializers.CharField(max_length=2000)
     expected_outcome = serializers.CharField(max_length=2000)
     affiliates = serializers.ListField(child=serializers.CharField(max_length=18), required=False, max_length=50)
+    attachments = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text=format_lazy(
+            _("Send as multipart/form-data: PDF, JPG or PNG, up to {n} files of {mb} MB each."),
+            n=MAX_ATTACHMENTS,
+            mb=MAX_RECEIPT_BYTES // 1048576,
+        ),
+    )
 
 
 class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class BulkDecisionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=50)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        if data["action"] == "reject" and not data["note"].strip():
+            raise serializers.ValidationError({"note": [_("Give the companies a reason for the rejection.")]})
+        return data
+
+
+class BulkResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
 
 
 class RevokeSerializer(serializers.Serializer):

@@ -5,18 +5,27 @@ Querysets come from the scoped managers, so another tenant's row is a 404."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from idempotency.api import idempotent
+from payments.receipts import CONTENT_TYPES
 from tenants.api.mixins import TenantScopedApiMixin
 from tenants.roles import Perm, TenantKind
 from vouchers import eligibility, reports, services
 from vouchers.api import serializers as s
-from vouchers.models import Application, Program, ProgramStatus, Voucher
+from vouchers.forms import validate_attachments
+from vouchers.models import Application, ApplicationAttachment, Program, ProgramStatus, Voucher
+from vouchers.views import attachment_response
+from vouchers.views_gov import QUEUE_PAGE_SIZE, decide_one, queue_queryset, report_file
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _body(request) -> dict:
@@ -79,15 +88,21 @@ class CompanyApplicationViewSet(_ReadOnly):
             super()
             .get_queryset()
             .select_related("program", "tenant", "first_reviewer", "second_reviewer", "voucher")
+            .prefetch_related("attachments")
             .order_by("-created_at", "-pk")
         )
 
     @extend_schema(request=s.ApplicationCreateSerializer, responses={201: s.ApplicationSerializer})
     @idempotent
     def create(self, request):
+        """Apply, as JSON or as multipart/form-data with `attachments` (the same files as the page takes)."""
         data = s.ApplicationCreateSerializer(data=_body(request))
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        try:
+            files = validate_attachments(values.get("attachments") or [])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"attachments": exc.messages}) from None
         program = get_object_or_404(Program.objects.filter(status=ProgramStatus.OPEN), pk=values["program"])
         try:
             application = services.submit_application(
@@ -98,6 +113,7 @@ class CompanyApplicationViewSet(_ReadOnly):
                 purpose=values["purpose"],
                 expected_outcome=values["expected_outcome"],
                 affiliates=values.get("affiliates") or [],
+                files=files,
             )
         except services.VoucherError as exc:
             raise _refused(exc) from None
@@ -112,6 +128,30 @@ class CompanyApplicationViewSet(_ReadOnly):
         except services.VoucherError as exc:
             raise _refused(exc) from None
         return Response(s.ApplicationSerializer(application).data)
+
+
+class AttachmentViewSet(TenantScopedApiMixin, viewsets.GenericViewSet):
+    """An application's attachment, for the applying company and the program's office only (the
+    application's scoped manager: another tenant's attachment is a 404)."""
+
+    model = ApplicationAttachment
+    tenant_kinds = (TenantKind.COMPANY, TenantKind.GOVERNMENT)
+
+    def required_permission(self, request):
+        kind = getattr(getattr(request._request, "tenant", None), "kind", None)
+        return Perm.VIEW_PROGRAMS if kind == TenantKind.GOVERNMENT else Perm.VIEW_VOUCHERS
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ApplicationAttachment.objects.none()
+        return ApplicationAttachment.objects.filter(application__in=Application.objects.all())
+
+    @extend_schema(
+        summary="Download an application's attachment",
+        responses={(200, kind): OpenApiTypes.BINARY for kind in sorted(set(CONTENT_TYPES.values()))},
+    )
+    def retrieve(self, request, pk=None):
+        return attachment_response(self.get_object())
 
 
 class CompanyVoucherViewSet(_ReadOnly):
@@ -150,6 +190,22 @@ class GovProgramViewSet(mixins.CreateModelMixin, _ReadOnly):
     def perform_create(self, serializer):
         serializer.save(tenant=self.tenant, created_by=self.request.user)
 
+    @extend_schema(request=s.ProgramSerializer, responses=s.ProgramSerializer)
+    def partial_update(self, request, pk=None):
+        """Change a draft program (an open, closed or archived one is refused: `not_draft`)."""
+        program = self.get_object()
+        try:
+            services.check_draft(program)
+        except services.VoucherError as exc:
+            raise _refused(exc) from None
+        data = s.ProgramSerializer(program, data=_body(request), partial=True)
+        data.is_valid(raise_exception=True)
+        try:
+            program = services.program_change(program, request.user, dict(data.validated_data))
+        except services.VoucherError as exc:
+            raise _refused(exc) from None
+        return Response(s.ProgramSerializer(program).data)
+
     def _move(self, handler):
         try:
             program = handler(self.get_object(), self.request.user)
@@ -181,6 +237,23 @@ class GovProgramViewSet(mixins.CreateModelMixin, _ReadOnly):
         report = reports.report(self.get_object(), company_limit=None)
         return Response(s.ReportSerializer(report).data)
 
+    @extend_schema(
+        summary="Download the program's report",
+        operation_id="gov_programs_report_export",
+        parameters=[OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=["csv", "xlsx"])],
+        responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, XLSX): OpenApiTypes.BINARY},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"report/(?P<fmt>csv|xlsx)",
+        url_name="report-export",
+        pagination_class=None,
+    )
+    def report_export(self, request, pk=None, fmt=None):
+        """The whole report as CSV (one table after another) or XLSX (a sheet per table), as on the page."""
+        return report_file(self.get_object(), fmt)
+
 
 class GovApplicationViewSet(_ReadOnly):
     """Applications to the office's programs, oldest first; approve (issues, or records the first of
@@ -207,6 +280,32 @@ class GovApplicationViewSet(_ReadOnly):
         if program.isdecimal():
             queryset = queryset.filter(program_id=int(program))
         return queryset
+
+    def required_permission(self, request):
+        if "bulk" in getattr(self, "action_map", {}).values():  # a command (any method): nothing to read
+            return Perm.REVIEW_APPLICATIONS
+        return super().required_permission(request)
+
+    @extend_schema(request=s.BulkDecisionSerializer, responses=s.BulkResultSerializer(many=True))
+    @action(detail=False, methods=["post"], pagination_class=None)
+    @idempotent
+    def bulk(self, request):
+        """Approve or reject several applications; each is decided on its own (one refusal does not stop
+        the others) and every id comes back with what happened to it."""
+        data = s.BulkDecisionSerializer(data=_body(request))
+        data.is_valid(raise_exception=True)
+        action, note = data.validated_data["action"], data.validated_data["note"].strip()
+        ids = list(dict.fromkeys(data.validated_data["ids"]))[:QUEUE_PAGE_SIZE]
+        applications = {a.pk: a for a in queue_queryset(self.tenant).filter(pk__in=ids)}
+        results = []
+        for pk in ids:
+            application = applications.get(pk)
+            if application is None:
+                results.append({"id": pk, "ok": False, "message": _("Not found.")})
+                continue
+            result = decide_one(application, request.user, action, note)
+            results.append({"id": pk, "ok": result.ok, "message": result.message})
+        return Response(s.BulkResultSerializer(results, many=True).data)
 
     @extend_schema(request=s.NoteSerializer, responses=s.ApplicationSerializer)
     @action(detail=True, methods=["post"])
