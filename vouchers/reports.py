@@ -96,35 +96,7 @@ class Report:
 
 
 def figures(program: Program) -> Figures:
-    vouchers = Voucher.unscoped.filter(program=program).aggregate(
-        issued=Sum("amount_fen", default=0),
-        returned=Sum("returned_fen", default=0),
-        expired=Sum("expired_fen", default=0),
-        n=Count("id"),
-        outstanding=Sum("account__balance_fen", default=0),
-    )
-    redeemed = Redemption.unscoped.filter(program=program).aggregate(s=Sum("amount_fen", default=0))["s"]
-    reserved = Application.unscoped.filter(program=program, state=ApplicationState.SECOND_REVIEW).aggregate(
-        s=Sum("amount_fen", default=0)
-    )["s"]
-    balances = dict(
-        Account.objects.filter(pk__in=[program.budget_account_id, program.breakage_account_id]).values_list(
-            "pk", "balance_fen"
-        )
-    )
-    funded = program.budget_account_id is not None  # a draft's budget is not in the ledger yet
-    return Figures(
-        budget_fen=program.budget_fen if funded else 0,
-        issued_fen=vouchers["issued"],
-        returned_fen=vouchers["returned"],
-        redeemed_fen=redeemed,
-        expired_fen=vouchers["expired"],
-        reserved_fen=reserved,
-        remaining_fen=balances.get(program.budget_account_id, 0),
-        outstanding_fen=vouchers["outstanding"],
-        breakage_fen=balances.get(program.breakage_account_id, 0),
-        vouchers=vouchers["n"],
-    )
+    return figures_many([program])[program.pk]
 
 
 def funnel(program: Program) -> Funnel:

@@ -231,15 +231,16 @@ def _charge(
     fee = (amount * price.platform_fee_bp * 2 + 10000) // 20000
     rest = amount
     voucher = 0
-    context = funding.ChargeContext(tenant_id, job_id, offering_id, partner_id, at, amount, balances, usage_id)
-    for account_id, fen in book.shares(context):
-        fen = min(fen, rest, balances.get(account_id, 0))
-        if fen > 0:
-            legs[account_id] -= fen
-            balances[account_id] -= fen
-            voucher += fen
-            rest -= fen
-            book.drawn(context, account_id, fen)
+    if book.account_ids:  # most batches' payers hold no voucher: no context per charge for them
+        context = funding.ChargeContext(tenant_id, job_id, offering_id, partner_id, at, amount, balances, usage_id)
+        for account_id, fen in book.shares(context):
+            fen = min(fen, rest, balances.get(account_id, 0))
+            if fen > 0:
+                legs[account_id] -= fen
+                balances[account_id] -= fen
+                voucher += fen
+                rest -= fen
+                book.drawn(context, account_id, fen)
     hold = open_holds.get((job_id, attempt))
     from_hold = min(rest, hold.left) if hold else 0
     if from_hold:

@@ -50,7 +50,11 @@ def _refused(exc: services.VoucherError):
 
 
 class _ReadOnly(TenantScopedApiMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    pass
+    def handle_exception(self, exc):
+        """Every action's refusal by the voucher rules becomes the API's error (see `_refused`)."""
+        if isinstance(exc, services.VoucherError):
+            exc = _refused(exc)
+        return super().handle_exception(exc)
 
 
 # --- Companies ---------------------------------------------------------------------------------------
@@ -104,29 +108,23 @@ class CompanyApplicationViewSet(_ReadOnly):
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"attachments": exc.messages}) from None
         program = get_object_or_404(Program.objects.filter(status=ProgramStatus.OPEN), pk=values["program"])
-        try:
-            application = services.submit_application(
-                program=program,
-                company=self.tenant,
-                actor=request.user,
-                amount_fen=values["amount_fen"],
-                purpose=values["purpose"],
-                expected_outcome=values["expected_outcome"],
-                affiliates=values.get("affiliates") or [],
-                files=files,
-            )
-        except services.VoucherError as exc:
-            raise _refused(exc) from None
+        application = services.submit_application(
+            program=program,
+            company=self.tenant,
+            actor=request.user,
+            amount_fen=values["amount_fen"],
+            purpose=values["purpose"],
+            expected_outcome=values["expected_outcome"],
+            affiliates=values.get("affiliates") or [],
+            files=files,
+        )
         return Response(s.ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=s.ApplicationSerializer)
     @action(detail=True, methods=["post"])
     @idempotent
     def withdraw(self, request, pk=None):
-        try:
-            application = services.withdraw_application(self.get_object(), request.user)
-        except services.VoucherError as exc:
-            raise _refused(exc) from None
+        application = services.withdraw_application(self.get_object(), request.user)
         return Response(s.ApplicationSerializer(application).data)
 
 
@@ -194,23 +192,14 @@ class GovProgramViewSet(mixins.CreateModelMixin, _ReadOnly):
     def partial_update(self, request, pk=None):
         """Change a draft program (an open, closed or archived one is refused: `not_draft`)."""
         program = self.get_object()
-        try:
-            services.check_draft(program)
-        except services.VoucherError as exc:
-            raise _refused(exc) from None
+        services.check_draft(program)
         data = s.ProgramSerializer(program, data=_body(request), partial=True)
         data.is_valid(raise_exception=True)
-        try:
-            program = services.program_change(program, request.user, dict(data.validated_data))
-        except services.VoucherError as exc:
-            raise _refused(exc) from None
+        program = services.program_change(program, request.user, dict(data.validated_data))
         return Response(s.ProgramSerializer(program).data)
 
     def _move(self, handler):
-        try:
-            program = handler(self.get_object(), self.request.user)
-        except services.VoucherError as exc:
-            raise _refused(exc) from None
+        program = handler(self.get_object(), self.request.user)
         return Response(s.ProgramSerializer(program).data)
 
     @extend_schema(request=None, responses=s.ProgramSerializer)
@@ -313,10 +302,7 @@ class GovApplicationViewSet(_ReadOnly):
     def approve(self, request, pk=None):
         data = s.NoteSerializer(data=_body(request))
         data.is_valid(raise_exception=True)
-        try:
-            application = services.approve(self.get_object(), request.user, data.validated_data["note"])
-        except services.VoucherError as exc:
-            raise _refused(exc) from None
+        application = services.approve(self.get_object(), request.user, data.validated_data["note"])
         return Response(s.ApplicationSerializer(application).data)
 
     @extend_schema(request=s.NoteSerializer, responses=s.ApplicationSerializer)
@@ -325,10 +311,7 @@ class GovApplicationViewSet(_ReadOnly):
     def reject(self, request, pk=None):
         data = s.NoteSerializer(data=_body(request))
         data.is_valid(raise_exception=True)
-        try:
-            application = services.reject(self.get_object(), request.user, data.validated_data["note"])
-        except services.VoucherError as exc:
-            raise _refused(exc) from None
+        application = services.reject(self.get_object(), request.user, data.validated_data["note"])
         return Response(s.ApplicationSerializer(application).data)
 
 
@@ -358,8 +341,5 @@ class GovVoucherViewSet(_ReadOnly):
     def revoke(self, request, pk=None):
         data = s.RevokeSerializer(data=_body(request))
         data.is_valid(raise_exception=True)
-        try:
-            voucher = services.revoke(self.get_object(), request.user, data.validated_data["reason"])
-        except services.VoucherError as exc:
-            raise _refused(exc) from None
+        voucher = services.revoke(self.get_object(), request.user, data.validated_data["reason"])
         return Response(s.VoucherSerializer(voucher).data)
