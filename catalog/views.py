@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from catalog.choices import OfferingKind, PartnerCategory
+from catalog.compare import COMPARE_MAX, compare_rows, compare_versions
 from catalog.filtersets import SORTS
 from catalog.models import ChipType, PartnerProfile
 from catalog.selectors import (
@@ -33,7 +34,6 @@ from tenants.choices import Industry, Province
 
 PAGE_SIZE = 20
 COMPARE_KEY = "compare_offerings"
-COMPARE_MAX = 4
 
 
 def _facet_groups(filterset, counts, chips) -> list[dict]:
@@ -172,15 +172,10 @@ def _back(request, version):
 
 def compare(request):
     """Up to 4 offerings side by side: from ?o=slug&o=slug (shareable) or the visitor's selection."""
-    slugs = request.GET.getlist("o") or request.session.get(COMPARE_KEY, [])
-    slugs = list(dict.fromkeys(slugs))[:COMPARE_MAX]
-    by_slug = {
-        v.offering.slug: v
-        for v in live_versions().select_related("offering", "tenant", "chip_type").filter(offering__slug__in=slugs)
-    }
-    versions = [by_slug[s] for s in slugs if s in by_slug]
+    versions, _missing = compare_versions(request.GET.getlist("o") or request.session.get(COMPARE_KEY, []))
     share = "&".join(f"o={v.offering.slug}" for v in versions)
-    return render(request, "catalog/compare.html", {"versions": versions, "share_query": share})
+    context = {"versions": versions, "rows": compare_rows(versions), "share_query": share}
+    return render(request, "catalog/compare.html", context)
 
 
 @require_POST

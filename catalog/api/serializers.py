@@ -111,3 +111,22 @@ class FacetsSerializer(serializers.Serializer):
     domestic = serializers.DictField(child=serializers.IntegerField())
     region = serializers.DictField(child=serializers.IntegerField())
     chip = serializers.DictField(child=serializers.IntegerField())
+
+
+class CompareCellSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text="What the cell says; an em dash when the offering has nothing here.")
+    note = serializers.CharField(help_text="The unit or qualifier after the value, e.g. “per card-hour”.")
+
+
+class CompareRowSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField(help_text="In the request's language.")
+    cells = CompareCellSerializer(many=True, help_text="One per offering, in the order of `offerings`.")
+
+
+class CompareSerializer(serializers.Serializer):
+    offerings = OfferingSerializer(many=True)
+    rows = CompareRowSerializer(many=True)
+    not_found = serializers.ListField(
+        child=serializers.CharField(), help_text="Slugs asked for that name no published offering."
+    )

@@ -12,5 +12,6 @@ router.register("compatibility", views.CompatibilityViewSet, basename="catalog-c
 
 urlpatterns = [
     path("facets/", views.FacetsView.as_view(), name="catalog-facets"),
+    path("compare/", views.CompareView.as_view(), name="catalog-compare"),
     path("", include(router.urls)),
 ]

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.http import Http404
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
@@ -12,12 +13,14 @@ from rest_framework.views import APIView
 
 from catalog.api.serializers import (
     ChipTypeSerializer,
+    CompareSerializer,
     CompatibilitySerializer,
     FacetsSerializer,
     OfferingSerializer,
     PartnerSerializer,
 )
 from catalog.choices import CompatStatus
+from catalog.compare import COMPARE_MAX, compare_rows, compare_versions
 from catalog.filtersets import OfferingFilterSet
 from catalog.models import ChipType, Compatibility, OfferingVersion, PartnerProfile
 from catalog.selectors import facet_counts, favourite_versions, live_version_by_slug, live_versions
@@ -51,6 +54,37 @@ class FacetsView(PublicMixin, APIView):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         return Response(facet_counts(filterset))
+
+
+class CompareView(PublicMixin, APIView):
+    """Up to four published offerings side by side, as the catalog's compare page shows them:
+    `?o=<slug>&o=<slug>`. Labels and values come in the request's language."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "o", str, many=True, required=True, description=f"An offering's slug; 1 to {COMPARE_MAX} of them."
+            )
+        ],
+        responses=CompareSerializer,
+    )
+    def get(self, request):
+        slugs = list(dict.fromkeys(s for s in request.query_params.getlist("o") if s))
+        if not slugs:
+            raise ValidationError({"o": [_("Name the offerings to compare: ?o=<slug>&o=<slug>.")]})
+        if len(slugs) > COMPARE_MAX:
+            raise ValidationError({"o": [_("You can compare up to %(n)d offerings at once.") % {"n": COMPARE_MAX}]})
+        versions, missing = compare_versions(slugs)
+        rows = compare_rows(versions)
+        data = {
+            "offerings": OfferingSerializer(versions, many=True).data,
+            "rows": [
+                {"key": r.key, "label": r.label, "cells": [{"value": c.value, "note": c.note} for c in r.cells]}
+                for r in rows
+            ],
+            "not_found": missing,
+        }
+        return Response(data)
 
 
 class ChipTypeViewSet(PublicMixin, viewsets.ReadOnlyModelViewSet):
