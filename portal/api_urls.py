@@ -22,12 +22,23 @@ app_name = "api"
 urlpatterns = [
     path("me/", tenant_api.MeView.as_view(), name="me"),
     path("organisation/", tenant_api.OrganisationView.as_view(), name="organisation"),
+    path("organisations/", tenant_api.OrganisationRegisterView.as_view(), name="organisation-register"),
     path("invitations/accept/", tenant_api.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="schema"),
     path(
         "docs/",
         api_docs_view(url_name="api:schema", permission_classes=[], authentication_classes=[]),
         name="docs",
+    ),
+    path(
+        "docs/accounts/",
+        api_docs_view(
+            url="/_allauth/openapi.json",
+            title="AI Factory Portal: accounts API",
+            permission_classes=[],
+            authentication_classes=[],
+        ),
+        name="docs-accounts",
     ),
     path("catalog/", include("catalog.api.urls")),
     path("partner/", include("catalog.api.urls_partner")),

@@ -73,6 +73,7 @@ PUBLIC = {
     "tenants:invitation",
     "api:schema",
     "api:docs",
+    "api:docs-accounts",
     # The public catalog: published listings only (drafts are tested in tests/catalog).
     "catalog:browse",
     "catalog:detail",
@@ -85,6 +86,7 @@ PUBLIC = {
     "api:catalog-offering-list",
     "api:catalog-offering-detail",
     "api:catalog-facets",
+    "api:catalog-compare",
     "api:catalog-chip-list",
     "api:catalog-chip-detail",
     "api:catalog-partner-list",
@@ -238,6 +240,7 @@ API_PERSONAL = {
     "api:catalog-favourite-list": None,
     "api:catalog-favourite-detail": None,  # by slug (SAMPLE_KWARGS); one's own favourites only
     "api:invitation-accept": None,
+    "api:organisation-register": None,  # creates a new tenant owned by the person (tests/tenants/test_onboarding_api.py)
 }
 API_PERSONAL_OBJECTS = {
     "api:notification-detail": lambda w: {"pk": w.note.pk},
@@ -372,8 +375,18 @@ GOV_ROUTES = sorted([*GOV_PAGES, *GOV_ACTIONS, *GOV_OBJECTS, *API_GOV_LISTS, *AP
 # Routes of one program under /gov/ (the open one of office A is office A's alone there, as is the draft).
 GOV_PROGRAM_ROUTES = sorted(n for n in {**GOV_OBJECTS, **API_GOV_OBJECTS} if "program" in n)
 
+# The accounts API for programs (django-allauth headless, app client): a person's own account only,
+# by the X-Session-Token it hands out (tested below and in tests/tenants/test_onboarding_api.py).
+ACCOUNTS_API = {r.name for r in all_routes() if r.name.startswith("headless:")}
+ACCOUNTS_API_OPEN = {  # answer without a session: configuration, the schema, and the ways in
+    "headless:app:config",
+    "headless:openapi_json",
+    "headless:openapi_yaml",
+}
+
 GROUPS = [
     PUBLIC,
+    ACCOUNTS_API,
     PERSONAL_PAGES,
     TENANT_PAGES,
     TENANT_OBJECT_PAGES,
@@ -544,7 +557,7 @@ def test_every_route_is_classified():
     assert not stale, f"matrix entries for routes that no longer exist: {sorted(stale)}"
 
 
-@pytest.mark.parametrize("name", [n for n in ROUTE_NAMES if n not in PUBLIC])
+@pytest.mark.parametrize("name", [n for n in ROUTE_NAMES if n not in PUBLIC and n not in ACCOUNTS_API])
 def test_anonymous_is_sent_to_login_or_gets_401(name, world, anon):
     url = url_for(name, world)
     for method in ("get", "post"):
@@ -554,6 +567,26 @@ def test_anonymous_is_sent_to_login_or_gets_401(name, world, anon):
         else:
             assert response.status_code == 302, (method, url, response.status_code)
             assert response["Location"].startswith(reverse("account_login")), response["Location"]
+
+
+@pytest.mark.parametrize("name", sorted(ACCOUNTS_API))
+def test_the_accounts_api_shows_no_account_without_a_session(name, world, anon):
+    url = url_for(name, world)
+    for method in ("get", "post"):
+        response = getattr(anon, method)(url)
+        assert response.status_code < 500, (method, url, response.status_code)
+        if name not in ACCOUNTS_API_OPEN:
+            assert response.status_code != 200 or not response.json().get("data", {}).get("user"), (method, url)
+        if "/account/" in url:  # a person's own account: nobody's without a session
+            assert response.status_code in (401, 405, 409), (method, url, response.status_code)
+
+
+def test_the_accounts_api_needs_no_csrf_but_a_valid_token(world, anon):
+    response = anon.get("/_allauth/app/v1/account/email", headers={"x-session-token": "not-a-session"})
+    assert response.status_code in (401, 410)
+    response = anon.get(reverse("api:me"), headers={"x-session-token": "not-a-session"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC))

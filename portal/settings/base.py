@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.headless",
     "accounts",
     "tenants",
     "audit",
@@ -125,6 +126,11 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)  # the client IP the per-IP limits count
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "AI Factory Portal"
+# The same accounts for programs (sign up, verify email, log in with MFA) at /_allauth/app/v1/: an
+# app gets an X-Session-Token, which our API also accepts. Browsers use the pages, not this.
+HEADLESS_CLIENTS = ("app",)
+HEADLESS_SERVE_SPECIFICATION = True
+HEADLESS_SPECIFICATION_TEMPLATE_NAME = None  # its page loads Redoc from a CDN; /api/v1/docs/accounts/ shows it
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
@@ -200,6 +206,7 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "tenants.api.authentication.ApiKeyAuthentication",
+        "tenants.api.authentication.SessionTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api.permissions.IsTenantMember"],
@@ -219,7 +226,10 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI Factory Portal API",
     "DESCRIPTION": (
-        "Tenant-scoped REST API. Authenticate with `Authorization: Api-Key <key>`. Errors always look like "
+        "Tenant-scoped REST API. Authenticate with `Authorization: Api-Key <key>`, or as a person with "
+        "`X-Session-Token` from the accounts API (/_allauth/app/v1/: sign up, verify email, log in with "
+        "two-factor; its reference is at /api/v1/docs/accounts/) — which is how a program registers a new "
+        "organisation (`POST /api/v1/organisations/`) and makes its first API key. Errors always look like "
         '`{"error": {"code", "message", "fields"}}`. POSTs that launch or retry a job, pay in, or act on '
         "vouchers take an `Idempotency-Key` header: the same key and body again get the first answer "
         "(`Idempotent-Replayed: true`) and nothing is done twice; the same key with another body is a 422."

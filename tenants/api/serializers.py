@@ -2,7 +2,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from tenants.models import ApiKey, Invitation, Membership, Tenant
-from tenants.roles import Role
+from tenants.roles import Role, TenantKind
+from tenants.services.organisations import SELF_SERVICE_KINDS
+from tenants.validators import normalize_uscc
 
 
 class TenantSerializer(serializers.ModelSerializer):
@@ -41,6 +43,44 @@ class TenantCreateSerializer(serializers.ModelSerializer):
             "founded_on",
             "first_member_email",
         ]
+
+
+class OrganisationRegisterSerializer(serializers.ModelSerializer):
+    """A company or partner registering itself; the person registering becomes its owner."""
+
+    kind = serializers.ChoiceField(
+        choices=TenantKind.choices,
+        help_text="company or partner: government offices and operator teams are registered by the platform operator.",
+    )
+
+    class Meta:
+        model = Tenant
+        fields = [
+            "kind",
+            "name_zh",
+            "name_en",
+            "credit_code",
+            "province",
+            "city",
+            "industry",
+            "size_class",
+            "founded_on",
+        ]
+
+    def validate_kind(self, value):
+        if value not in SELF_SERVICE_KINDS:
+            raise serializers.ValidationError(
+                _("Only the platform operator can register government or operator tenants.")
+            )
+        return value
+
+    def validate_credit_code(self, value):
+        return normalize_uscc(value)
+
+
+class RegisteredOrganisationSerializer(serializers.Serializer):
+    organisation = TenantSerializer()
+    role = serializers.CharField(help_text="Your role in it (its owner).")
 
 
 class MembershipSerializer(serializers.ModelSerializer):

@@ -2,9 +2,11 @@
 
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,17 +19,25 @@ from tenants.api.serializers import (
     InvitationSerializer,
     MembershipSerializer,
     MeSerializer,
+    OrganisationRegisterSerializer,
+    RegisteredOrganisationSerializer,
     RoleInputSerializer,
     TenantCreateSerializer,
     TenantSerializer,
     VerifyInputSerializer,
 )
+from tenants.middleware import SESSION_KEY
 from tenants.models import ApiKey, Invitation, Membership, Tenant
 from tenants.roles import Perm, TenantKind
 from tenants.services.api_keys import api_key_create, api_key_revoke
 from tenants.services.invitations import invitation_accept, invitation_create, invitation_revoke
 from tenants.services.members import member_change_role, member_remove
-from tenants.services.organisations import tenant_register_by_operator, tenant_set_verified, tenant_update
+from tenants.services.organisations import (
+    tenant_register,
+    tenant_register_by_operator,
+    tenant_set_verified,
+    tenant_update,
+)
 
 
 class MeView(APIView):
@@ -47,6 +57,30 @@ class MeView(APIView):
             ],
         }
         return Response(data)
+
+
+class OrganisationRegisterView(APIView):
+    """Register a company or partner; the signed-in person becomes its owner and acts in it from
+    now on. A person's session (the pages, or `X-Session-Token` from the accounts API) is needed:
+    an API key acts for the organisation that made it and cannot register another."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=OrganisationRegisterSerializer, responses={201: RegisteredOrganisationSerializer})
+    def post(self, request):
+        if isinstance(request.auth, ApiKey):
+            raise PermissionDenied(
+                _("An API key acts for its own organisation. Sign in as a person to register a new one.")
+            )
+        serializer = OrganisationRegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tenant = tenant_register(acting_user=request.user, **serializer.validated_data)
+        session = getattr(request._request, "token_session", None) or request.session
+        session[SESSION_KEY] = tenant.pk
+        session.save()
+        role = Membership.unscoped.get(tenant=tenant, user=request.user).role
+        data = {"organisation": TenantSerializer(tenant).data, "role": role}
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class OrganisationView(TenantScopedApiMixin, APIView):

@@ -84,7 +84,9 @@ def test_an_htmx_post_with_the_token_from_the_page_passes(csrf_client):
 
 def test_no_page_is_csrf_exempt_but_the_stripe_webhook():
     """DRF's views are exempt from Django's middleware because DRF checks CSRF itself for browser
-    sessions (the next test); API keys need no CSRF protection (no cookie is involved)."""
+    sessions (the next test); API keys need no CSRF protection (no cookie is involved). Neither does
+    the accounts API for programs (allauth's app client): it never reads the session cookie, only
+    the X-Session-Token header (the test after next)."""
 
     def views(patterns, namespace=""):
         for p in patterns:
@@ -96,9 +98,22 @@ def test_no_page_is_csrf_exempt_but_the_stripe_webhook():
     exempt = {
         name
         for name, view in views(get_resolver().url_patterns)
-        if getattr(view, "csrf_exempt", False) and not name.startswith("api:")
+        if getattr(view, "csrf_exempt", False) and not name.startswith(("api:", "headless:app:"))
     }
     assert exempt == {"payments:stripe-webhook"}
+
+
+@pytest.mark.django_db
+def test_the_accounts_api_ignores_the_browser_session(csrf_client):
+    client, _first, _second = csrf_client
+    assert client.get(reverse("dashboard")).status_code == 200  # signed in by cookie
+    response = client.post(
+        "/_allauth/app/v1/account/password/change",
+        {"current_password": "x", "new_password": "a-new-long-pass-77"},
+        content_type="application/json",
+    )
+    assert response.status_code == 401  # the cookie is nobody there
+    assert client.get("/_allauth/app/v1/account/email").status_code == 401
 
 
 @pytest.mark.django_db
