@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from catalog.choices import OfferingKind, OfferingStatus, VersionState
 from catalog.models import Offering, OfferingDailyStat, OfferingVersion
+from catalog.rendering import render_markdown
 from catalog.validation import content_fields
 from tenants.choices import Industry
 
@@ -79,9 +80,39 @@ def listing_history(offering: Offering) -> list[OfferingVersion]:
 
 def export_versions() -> list[OfferingVersion]:
     """The current (open, else live) version of each of the active partner's listings, oldest
-    listing first, ready for the export columns (chip and model slugs joined in)."""
-    offerings = with_versions(Offering.objects.all()).order_by("created_at", "pk")
-    return [v for v in (current_version(o) for o in offerings) if v is not None]
+    listing first, ready for the export columns (chip and model slugs joined in, and the listing
+    itself for its slug)."""
+    versions = []
+    for offering in with_versions(Offering.objects.all()).order_by("created_at", "pk"):
+        version = current_version(offering)
+        if version is not None:
+            version.offering = offering  # the live version does not know it yet: no query per row
+            versions.append(version)
+    return versions
+
+
+@dataclass(frozen=True)
+class ListingPreview:
+    """A version as the public catalog shows it."""
+
+    offering: Offering
+    version: OfferingVersion
+    rows: list["FieldRow"]  # the non-empty structured fields
+    description_html: str  # the description in the active language, rendered and sanitised
+
+
+def listing_preview(offering: Offering) -> ListingPreview | None:
+    """The open version (else the live one) of one of the partner's listings, laid out for the
+    preview; None when it has neither. Expects `with_versions()`."""
+    version = current_version(offering)
+    if version is None:
+        return None
+    return ListingPreview(
+        offering=offering,
+        version=version,
+        rows=[r for r in content_rows(version) if r.value],
+        description_html=render_markdown(version.description),
+    )
 
 
 def listing_daily_stats(offering: Offering, *, days: int = 30, today: date | None = None) -> dict:

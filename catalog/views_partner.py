@@ -21,7 +21,6 @@ from django_htmx.http import HttpResponseClientRedirect
 from catalog.choices import OfferingKind, OfferingStatus, VersionState
 from catalog.forms import ImportForm, ListingForm, PartnerListingFilter
 from catalog.models import Offering
-from catalog.rendering import render_markdown
 from catalog.selectors_partner import (
     content_rows,
     current_version,
@@ -29,6 +28,7 @@ from catalog.selectors_partner import (
     field_label,
     listing_daily_stats,
     listing_history,
+    listing_preview,
     listing_status_counts,
     partner_listings,
     with_versions,
@@ -40,7 +40,7 @@ from catalog.services.imports import (
     export_csv,
     export_xlsx,
     listings_import,
-    parse_listings_file,
+    parse_listings_upload,
 )
 from catalog.services.listings import (
     offering_create,
@@ -249,15 +249,15 @@ class ListingPreviewView(ListingObjectMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        version = current_version(self.object)
-        if version is None:
+        preview = listing_preview(self.object)
+        if preview is None:
             raise Http404
         context |= {
             "offering": self.object,
-            "version": version,
+            "version": preview.version,
             "partner": self.tenant,
-            "rows": [r for r in content_rows(version) if r.value],
-            "description_html": render_markdown(version.description),
+            "rows": preview.rows,
+            "description_html": preview.description_html,
         }
         return context
 
@@ -344,15 +344,8 @@ class ListingImportView(PartnerPageMixin, View):
         form = ImportForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render_page(form, status=400)
-        upload = form.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            return self.render_page(
-                form,
-                file_error=_("The file is too large; the limit is %(n)d MB.") % {"n": MAX_UPLOAD_BYTES // 1048576},
-                status=400,
-            )
         try:
-            rows = parse_listings_file(name=upload.name, data=upload.read())
+            rows = parse_listings_upload(form.cleaned_data["file"])
         except ImportFileError as exc:
             return self.render_page(form, file_error=exc.message, status=400)
         result = listings_import(
@@ -360,11 +353,8 @@ class ListingImportView(PartnerPageMixin, View):
         )
         if not result.ok:
             return self.render_page(form, result=result, status=400)
-        created = len(result.created)
-        messages.success(
-            request,
-            ngettext("%(n)d draft imported.", "%(n)d drafts imported.", created) % {"n": created},
-        )
+        for message in import_summary(result):
+            messages.success(request, message)
         if result.submitted:
             messages.info(
                 request,
@@ -376,17 +366,43 @@ class ListingImportView(PartnerPageMixin, View):
         return redirect("partner:listings")
 
 
+def import_summary(result) -> list[str]:
+    """What an import did, a sentence per kind of outcome it had (new, changed, left alone)."""
+    sentences = []
+    if created := len(result.created):
+        sentences.append(ngettext("%(n)d draft imported.", "%(n)d drafts imported.", created) % {"n": created})
+    if updated := len(result.updated):
+        sentences.append(ngettext("%(n)d listing updated.", "%(n)d listings updated.", updated) % {"n": updated})
+    if unchanged := len(result.unchanged):
+        sentences.append(
+            ngettext(
+                "%(n)d listing unchanged: its row is what it has already.",
+                "%(n)d listings unchanged: their rows are what they have already.",
+                unchanged,
+            )
+            % {"n": unchanged}
+        )
+    return sentences
+
+
+EXPORT_FORMATS = {
+    "csv": ("text/csv; charset=utf-8", export_csv),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", export_xlsx),
+}
+
+
+def export_file(tenant, fmt: str) -> HttpResponse:
+    """The active partner's listings (open, else live version) in the import format, as a "csv" or
+    "xlsx" download (the page's and the API's)."""
+    content_type, write = EXPORT_FORMATS[fmt]
+    response = HttpResponse(write(export_versions()), content_type=content_type)
+    filename = f"listings-{tenant.pk}-{date.today():%Y%m%d}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 class ListingExportView(PartnerPageMixin, View):
     """The partner's listings (open, else live version) in the import format."""
 
-    FORMATS = {
-        "csv": ("text/csv; charset=utf-8", export_csv),
-        "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", export_xlsx),
-    }
-
     def get(self, request, fmt: str):
-        content_type, write = self.FORMATS[fmt]
-        response = HttpResponse(write(export_versions()), content_type=content_type)
-        filename = f"listings-{self.tenant.pk}-{date.today():%Y%m%d}.{fmt}"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return export_file(self.tenant, fmt)

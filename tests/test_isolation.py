@@ -18,11 +18,13 @@ import subprocess
 
 import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from catalog.models import Offering, OfferingVersion
 from compute.models import QuotaRequest
 from jobs.models import Job
 from notifications.models import Notification
@@ -296,6 +298,7 @@ LISTING_ROUTES = (
     "api:partner-listing-new-version",
     "api:partner-listing-retire",
     "api:partner-listing-compatibility",
+    "api:partner-listing-preview",
 )
 SETTLEMENT_ROUTES = (
     "settlements:detail",
@@ -307,7 +310,14 @@ PARTNER_OBJECTS = {
     **{name: (lambda w: {"pk": w.listing.pk}) for name in LISTING_ROUTES},
     **{name: (lambda w: {"pk": w.settlement.pk}) for name in SETTLEMENT_ROUTES},
 }
-API_PARTNER_LISTS = {"api:partner-listing-list": None, "api:partner-settlement-list": None}
+API_PARTNER_LISTS = {
+    "api:partner-listing-list": None,
+    "api:partner-listing-export": None,  # ?fmt: PAGE_KWARGS
+    "api:partner-settlement-list": None,
+}
+# POST only, into the partner's own listings (a slug of another partner's is refused: below). Value:
+# role that may not use it.
+API_PARTNER_ACTIONS = {"api:partner-listing-import": Role.VIEWER}
 REVIEW_ROUTES = {
     "review:queue": None,
     "review:version": lambda w: {"pk": w.listing_version.pk},
@@ -400,6 +410,7 @@ GROUPS = [
     PARTNER_PAGES,
     PARTNER_OBJECTS,
     API_PARTNER_LISTS,
+    API_PARTNER_ACTIONS,
     REVIEW_ROUTES,
     API_REVIEW_ROUTES,
     OPEN_PROGRAMS,
@@ -442,6 +453,7 @@ def this_month(world) -> dict:
 
 # URL parameters of tenant pages and lists that need some (none is another tenant's object).
 PAGE_KWARGS = {
+    "api:partner-listing-export": lambda w: {"fmt": "xlsx"},
     "jobs:launch": lambda w: {"slug": w.template_slug},
     "statements:statement": this_month,
     "statements:statement-pdf": this_month,
@@ -515,13 +527,13 @@ COMPANY_ONLY = sorted(n for n in [*TENANT_PAGES, *API_TENANT_LISTS] if n.removep
 def intruder(name, world):
     """Who tries another tenant's object: the other partner for partner routes, the other office's
     program manager for government routes, else the other company."""
-    if name in PARTNER_OBJECTS or name in PARTNER_PAGES or name in API_PARTNER_LISTS:
+    if name in PARTNER_OBJECTS or name in PARTNER_PAGES or name in API_PARTNER_LISTS or name in API_PARTNER_ACTIONS:
         return world.pb_owner
     return world.gb_manager if name in GOV_ROUTES else world.b_owner
 
 
 def owner_of(name, world):
-    if name in PARTNER_OBJECTS or name in PARTNER_PAGES or name in API_PARTNER_LISTS:
+    if name in PARTNER_OBJECTS or name in PARTNER_PAGES or name in API_PARTNER_LISTS or name in API_PARTNER_ACTIONS:
         return world.pa_manager
     return world.ga_manager if name in GOV_ROUTES else world.a_owner
 
@@ -758,6 +770,9 @@ def test_own_lists_do_show_own_data(world):
         "api:partner-listing-list",
     ):
         assert shows_secret(visible_text(client.get(reverse(name)))), name
+    for fmt in ("csv", "xlsx"):
+        export = client.get(reverse("api:partner-listing-export", kwargs={"fmt": fmt}))
+        assert shows_secret(visible_text(export)), fmt
     assert f'data-id="{world.settlement.pk}"' in client.get(reverse("settlements:list")).content.decode()
     results = client.get(reverse("api:partner-settlement-list")).json()["results"]
     assert [s["id"] for s in results] == [world.settlement.pk]
@@ -900,9 +915,46 @@ def test_partner_viewers_cannot_change_listings(name, world):
     assert member_client(world.pa_viewer).post(url_for(name, world)).status_code == 403
 
 
-@pytest.mark.parametrize("name", sorted([*PARTNER_PAGES, *API_PARTNER_LISTS]))
+@pytest.mark.parametrize("name", sorted(API_PARTNER_ACTIONS))
+def test_partner_api_actions_refuse_viewers(name, world):
+    """A viewer's POST is refused; the listing manager's (empty) one gets past the permission check."""
+    assert member_client(world.pa_viewer).post(url_for(name, world)).status_code == 403
+    assert member_client(world.pa_manager).post(url_for(name, world)).status_code == 400
+
+
+@pytest.mark.parametrize("name", sorted([*PARTNER_PAGES, *API_PARTNER_LISTS, *API_PARTNER_ACTIONS]))
 def test_partner_routes_refuse_other_kinds(name, world):
     assert member_client(world.a_owner).get(url_for(name, world)).status_code == 403
+
+
+def test_another_partner_cannot_import_into_a_listing_by_its_slug(world):
+    """Partner B's owner names A's listing in an import, by API and by page: the row is refused with the
+    words for an unknown slug, and nothing of A's or B's changes. Guard against a vacuous refusal: the
+    same file with B's own new listing row does import (checked in a dry run)."""
+    slug = world.listing.slug
+    data = (
+        f"kind,slug,name_zh,name_en,family,modality,license,is_foundation\r\nmodel,{slug},夺,Taken,X,text,MIT,true\r\n"
+    )
+    before = list(OfferingVersion.unscoped.filter(offering=world.listing).values())
+    client = member_client(world.pb_owner)
+    response = client.post(reverse("api:partner-listing-import"), {"file": _upload(data)})
+    assert response.status_code == 400, response.status_code
+    assert response.json()["error"]["rows"] == [
+        {"row": 2, "field": "slug", "message": f"None of your listings has the slug “{slug}”."}
+    ]
+    response = client.post(reverse("partner:listing-import"), {"file": _upload(data)})
+    assert response.status_code == 400
+    assert [e["message"] for e in response.context["report"]] == [f"None of your listings has the slug “{slug}”."]
+    assert list(OfferingVersion.unscoped.filter(offering=world.listing).values()) == before
+    assert not Offering.unscoped.filter(tenant=world.pb_owner.tenant).exists()
+    own = client.post(
+        reverse("api:partner-listing-import"), {"file": _upload(data.replace(slug, "")), "dry_run": "true"}
+    )
+    assert own.status_code == 200 and own.json()["created"] == [None]
+
+
+def _upload(text: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile("listings.csv", text.encode())
 
 
 @pytest.mark.parametrize("name", OPERATOR_ROUTES)

@@ -4,9 +4,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.choices import CompatStatus, Modality, OfferingKind, Platform, Workload
+from catalog.choices import CompatStatus, Modality, OfferingKind, Platform, VersionState, Workload
 from catalog.models import ChipType, Compatibility, Offering, OfferingVersion
 from catalog.selectors_partner import published_models
+from catalog.services.imports import MAX_UPLOAD_BYTES
 from catalog.validation import content_fields
 from tenants.choices import Industry, Province
 
@@ -179,3 +180,84 @@ class ReviewVersionSerializer(serializers.ModelSerializer):
 
 class RejectInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, allow_blank=True, help_text="Shown to the partner.")
+
+
+# --- Import, export and preview ---------------------------------------------------------------------
+
+
+class ListingImportSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True,  # the importer says what is wrong with it, empty or not
+        help_text=f"A CSV (UTF-8 or GB18030) or .xlsx file of at most {MAX_UPLOAD_BYTES // 1048576} MB in the "
+        "export's format: a row without a slug is a new listing, a row with one of your listings' slugs changes it.",
+    )
+    submit_for_review = serializers.BooleanField(
+        default=False, help_text="Also submit every new and changed version for review."
+    )
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Check the file and say what would happen; keep nothing."
+    )
+
+
+class ListingImportResultSerializer(serializers.Serializer):
+    rows = serializers.IntegerField(help_text="Listing rows in the file.")
+    created = serializers.ListField(
+        child=serializers.CharField(allow_null=True),
+        help_text="The new listings' slugs, in file order; in a dry run, where nothing is kept, null for each.",
+    )
+    updated = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Slugs of the listings changed: their draft or rejected version, or a new version of a "
+        "published one (the live version stays in the catalog until the new one is approved).",
+    )
+    unchanged = serializers.ListField(
+        child=serializers.CharField(), help_text="Slugs of the listings whose row is what they have already."
+    )
+    submitted = serializers.IntegerField(help_text="Versions submitted for review.")
+    dry_run = serializers.BooleanField()
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="As a spreadsheet numbers it: the header is row 1.")
+    field = serializers.CharField(help_text="The column; empty when the problem is the row as a whole.")
+    message = serializers.CharField()
+
+
+class ListingImportErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="import_rejected (rows have problems: see rows), import_file_invalid (the file cannot be "
+        "read as a listing table: see fields.file), invalid …"
+    )
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    rows = ImportRowErrorSerializer(
+        many=True, required=False, help_text="Every problem of every row; empty unless the code is import_rejected."
+    )
+
+
+class ListingImportErrorSerializer(serializers.Serializer):
+    error = ListingImportErrorDetailSerializer()
+
+
+class PreviewRowSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField(help_text="In the caller's language.")
+    value = serializers.CharField(help_text="As the catalog shows it.")
+
+
+class ListingPreviewSerializer(serializers.Serializer):
+    """A listing's open version (else its live one) as the public catalog shows it."""
+
+    id = serializers.IntegerField(source="offering.pk")
+    slug = serializers.CharField(source="offering.slug")
+    kind = serializers.ChoiceField(choices=OfferingKind.choices, source="version.kind")
+    version = serializers.IntegerField(source="version.number")
+    state = serializers.ChoiceField(choices=VersionState.choices, source="version.state")
+    name_zh = serializers.CharField(source="version.name_zh")
+    name_en = serializers.CharField(source="version.name_en")
+    description_zh = serializers.CharField(source="version.description_zh", help_text="Markdown")
+    description_en = serializers.CharField(source="version.description_en", help_text="Markdown")
+    description_html = serializers.CharField(
+        help_text="The description in the caller's language, rendered and sanitised as the catalog shows it."
+    )
+    rows = PreviewRowSerializer(many=True, help_text="The kind's other fields that have a value.")

@@ -5,15 +5,23 @@ another partner's listing is a 404 for every method. The review endpoints are cr
 design and open to operator staff only."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import ngettext
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from catalog.api.partner_serializers import (
     ListingCreateSerializer,
+    ListingImportErrorSerializer,
+    ListingImportResultSerializer,
+    ListingImportSerializer,
     ListingKindSerializer,
     ListingPatchSerializer,
+    ListingPreviewSerializer,
     ListingSerializer,
     ModelCompatibilityInputSerializer,
     ModelCompatibilitySerializer,
@@ -23,8 +31,15 @@ from catalog.api.partner_serializers import (
 )
 from catalog.forms import PartnerListingFilter, ReviewFilter
 from catalog.models import Compatibility, Offering
-from catalog.selectors_partner import current_version, review_queue, reviewable_versions, with_versions
+from catalog.selectors_partner import (
+    current_version,
+    listing_preview,
+    review_queue,
+    reviewable_versions,
+    with_versions,
+)
 from catalog.services.compatibility import compatibility_set
+from catalog.services.imports import ImportFileError, listings_import, parse_listings_upload
 from catalog.services.listings import (
     offering_create,
     offering_new_version,
@@ -34,14 +49,37 @@ from catalog.services.listings import (
     version_reject,
     version_update,
 )
+from catalog.views_partner import EXPORT_FORMATS, export_file
 from tenants.api.mixins import TenantScopedApiMixin
 from tenants.roles import Perm, TenantKind
+
+XLSX = EXPORT_FORMATS["xlsx"][0]
 
 
 def _body(request) -> dict:
     if not isinstance(request.data, dict):
         raise serializers.ValidationError({"non_field_errors": [_("Send a JSON object.")]})
     return request.data
+
+
+class ImportRejected(serializers.ValidationError):
+    """An import refused as a whole: the API's error, with the per-row report added as `rows`."""
+
+    def __init__(self, code: str, detail: dict, rows: list[dict] | None = None):
+        super().__init__(detail)
+        self.portal_code = code
+        self.rows = rows or []
+
+
+def _import_result(result) -> dict:
+    return {
+        "rows": result.rows,
+        "created": [None if result.dry_run else o.slug for o in result.created],
+        "updated": [o.slug for o in result.updated],
+        "unchanged": [o.slug for o in result.unchanged],
+        "submitted": result.submitted,
+        "dry_run": result.dry_run,
+    }
 
 
 class PartnerListingViewSet(
@@ -64,6 +102,12 @@ class PartnerListingViewSet(
 
     def _fresh(self, pk) -> dict:
         return ListingSerializer(with_versions(Offering.objects.all()).get(pk=pk)).data
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, ImportRejected):
+            response.data["error"]["rows"] = exc.rows
+        return response
 
     @extend_schema(request=ListingCreateSerializer, responses={201: ListingSerializer})
     def create(self, request):
@@ -104,6 +148,83 @@ class PartnerListingViewSet(
         """Take the listing out of the catalog."""
         offering_retire(offering=self.get_object(), acting_membership=self.membership)
         return Response(self._fresh(pk))
+
+    @extend_schema(
+        request={"multipart/form-data": ListingImportSerializer},
+        responses={
+            200: ListingImportResultSerializer,
+            201: ListingImportResultSerializer,
+            400: ListingImportErrorSerializer,
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        url_name="import",
+        parser_classes=[MultiPartParser],
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def import_file(self, request):
+        """Import a CSV or Excel file of listings, as the import page does: every row or none.
+
+        A row without a slug becomes a new draft; a row with the slug of one of your listings changes
+        it (its draft or rejected version, or a new version of a published one), or nothing when the
+        row is what the listing has. 201 when a listing was created, else 200; a file that cannot be
+        read or rows with problems: 400 with the report of every problem in `error.rows`."""
+        data = ListingImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            rows = parse_listings_upload(values["file"])
+        except ImportFileError as exc:
+            raise ImportRejected("import_file_invalid", {"file": [exc.message]}) from None
+        result = listings_import(
+            acting_membership=self.membership,
+            rows=rows,
+            submit=values["submit_for_review"],
+            dry_run=values["dry_run"],
+        )
+        if not result.ok:
+            bad = len({e.row for e in result.errors})
+            message = ngettext(
+                "Nothing was imported: %(n)d of %(total)d rows has problems.",
+                "Nothing was imported: %(n)d of %(total)d rows have problems.",
+                bad,
+            ) % {"n": bad, "total": result.rows}
+            report = [{"row": e.row, "field": e.field, "message": e.message} for e in result.errors]
+            raise ImportRejected("import_rejected", {"non_field_errors": [message]}, rows=report)
+        created = bool(result.created) and not result.dry_run
+        return Response(_import_result(result), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Download the listings in the import format",
+        operation_id="partner_listings_export",
+        parameters=[OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=sorted(EXPORT_FORMATS))],
+        responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, XLSX): OpenApiTypes.BINARY},
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=r"export/(?P<fmt>csv|xlsx)",
+        url_name="export",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def export(self, request, fmt=None):
+        """Every listing's open version (else its live one), with its slug, as CSV or XLSX: the same
+        file as the page's export, ready to be edited and imported back."""
+        return export_file(self.tenant, fmt)
+
+    @extend_schema(responses=ListingPreviewSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def preview(self, request, pk=None):
+        """The open version (else the live one) as the public catalog shows it."""
+        preview = listing_preview(self.get_object())
+        if preview is None:
+            raise NotFound
+        return Response(ListingPreviewSerializer(preview).data)
 
     @extend_schema(methods=["GET"], request=None, responses=ModelCompatibilitySerializer(many=True))
     @extend_schema(methods=["POST"], request=ModelCompatibilityInputSerializer, responses=ModelCompatibilitySerializer)

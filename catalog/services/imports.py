@@ -1,9 +1,11 @@
 """Bulk import and export of a partner's listings as CSV or XLSX.
 
-One column per content field (plus `kind`); lists are comma-separated, the chip type and the model
-are given by slug, JSON fields as JSON text. Every row is validated as a complete listing before
-anything is written, and either every row becomes a draft or none does. Export writes the same
-columns, so a file exported here imports back into equal drafts.
+One column per content field (plus `kind` and `slug`); lists are comma-separated, the chip type and
+the model are given by slug, JSON fields as JSON text. A row without a slug becomes a new draft; a row
+with the slug of one of the partner's own listings changes that listing (its open version, or a new
+version of the published one) or, when its content is what the listing has, changes nothing. Every
+row is checked before anything is written, and either every row is imported or none is. Export
+writes the same columns with each listing's slug, so a file exported here imports back unchanged.
 """
 
 import codecs
@@ -21,9 +23,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from catalog.choices import OfferingKind, VersionState
+from catalog.choices import OfferingKind, OfferingStatus, VersionState
 from catalog.models import ChipType, Offering, OfferingVersion
-from catalog.services.listings import create_draft, submit_draft
+from catalog.selectors_partner import with_versions
+from catalog.services.listings import create_draft, start_version, submit_draft, update_draft
 from catalog.validation import COMMON_FIELDS, KIND_FIELDS, apply_content, content_fields, validate_version
 from tenants.models import Membership
 from tenants.roles import Perm, has_perm
@@ -35,7 +38,8 @@ MAX_ROWS = 1000
 MAX_XLSX_UNPACKED_BYTES = 40 * 1024 * 1024  # a 2 MB zip may not unpack into a zip bomb
 EXTENSIONS = (".csv", ".xlsx")
 
-# The file format: `kind`, then every content field once, in a stable order.
+# The file format: `kind`, the listing's `slug` (empty for a new one), then every content field once,
+# in a stable order.
 CONTENT_COLUMNS: tuple[str, ...] = tuple(
     dict.fromkeys(
         COMMON_FIELDS
@@ -44,7 +48,7 @@ CONTENT_COLUMNS: tuple[str, ...] = tuple(
         + KIND_FIELDS[OfferingKind.SOLUTION]
     )
 )
-COLUMNS: tuple[str, ...] = ("kind", *CONTENT_COLUMNS)
+COLUMNS: tuple[str, ...] = ("kind", "slug", *CONTENT_COLUMNS)
 REQUIRED_COLUMNS = ("kind", "name_zh", "name_en")
 
 PROSE = {"description_zh", "description_en"}  # kept exactly as written (Markdown)
@@ -84,16 +88,21 @@ class RowError:
 class ImportRow:
     number: int
     kind: str
-    content: dict
+    content: dict  # the row's non-empty cells, parsed
     errors: list[RowError] = field(default_factory=list)
+    slug: str = ""  # the listing the row changes; "" for a new one
+    columns: frozenset[str] = frozenset()  # the kind's content columns the file has (empty cells too)
 
 
 @dataclass
 class ImportResult:
     rows: int
     created: list[Offering] = field(default_factory=list)
+    updated: list[Offering] = field(default_factory=list)
+    unchanged: list[Offering] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     submitted: int = 0
+    dry_run: bool = False  # nothing was kept: `created` holds listings that do not exist
 
     @property
     def ok(self) -> bool:
@@ -322,13 +331,14 @@ def _parse_row(number: int, header: list[str], cells: list, lookups: _Lookups) -
     ):
         errors.append(RowError(number, "", _("A cell has a value but its column has no name.")))
     kind = _text(values.get("kind")).strip().lower()
+    slug = _text(values.get("slug")).strip()
     if kind not in OfferingKind.values:
         errors.append(RowError(number, "kind", _("Choose compute, model or solution.")))
-        return ImportRow(number, kind, {}, errors)
+        return ImportRow(number, kind, {}, errors, slug=slug)
     allowed = set(content_fields(kind))
     content = {}
     for column, cell in values.items():
-        if not column or column == "kind" or _is_blank(cell):
+        if not column or column in ("kind", "slug") or _is_blank(cell):
             continue
         if column not in allowed:
             errors.append(
@@ -343,21 +353,25 @@ def _parse_row(number: int, header: list[str], cells: list, lookups: _Lookups) -
             content[column] = _parse_cell(column, cell, lookups)
         except ValueError as exc:
             errors.append(RowError(number, column, str(exc)))
-    return ImportRow(number, kind, content, errors)
+    return ImportRow(number, kind, content, errors, slug=slug, columns=frozenset(c for c in header if c in allowed))
+
+
+def parse_listings_upload(upload) -> list[ImportRow]:
+    """An uploaded file (the page's form or the API) → rows; its size is checked before it is read."""
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise ImportFileError(_("The file is too large; the limit is %(n)d MB.") % {"n": MAX_UPLOAD_BYTES // 1048576})
+    return parse_listings_file(name=upload.name, data=upload.read())
 
 
 # --- Importing ----------------------------------------------------------------------------------
 
 
-def _validate(row: ImportRow, tenant) -> list[RowError]:
-    """Everything wrong with a row, as if it were submitted for review (complete=True)."""
+def _check(row: ImportRow, version: OfferingVersion) -> list[RowError]:
+    """Everything wrong with a row whose content is on `version`, as if it were submitted for
+    review (complete=True)."""
     errors = list(row.errors)
-    if not row.kind or row.kind not in OfferingKind.values:
-        return errors
     bad_cells = {e.field for e in errors}
-    version = OfferingVersion(tenant=tenant, kind=row.kind, number=1, state=VersionState.DRAFT)
     try:
-        apply_content(version, row.content)
         validate_version(version, complete=True)
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
@@ -369,64 +383,218 @@ def _validate(row: ImportRow, tenant) -> list[RowError]:
     return errors
 
 
+def _validate(row: ImportRow, tenant) -> list[RowError]:
+    """A row without a slug: a new listing."""
+    if not row.kind or row.kind not in OfferingKind.values:
+        return list(row.errors)
+    version = OfferingVersion(tenant=tenant, kind=row.kind, number=1, state=VersionState.DRAFT)
+    try:
+        apply_content(version, row.content)
+    except ValidationError as exc:
+        return [*row.errors, *_row_errors(row, exc)]
+    return _check(row, version)
+
+
+@dataclass
+class _Plan:
+    """What importing one row does."""
+
+    row: ImportRow
+    offering: Offering | None = None  # the listing the row changes; None: a new listing
+    version: OfferingVersion | None = None  # its open version to change; None: start one from the live one
+    changes: dict = field(default_factory=dict)  # field → new value; empty: the row changes nothing
+
+
+def _raw(version: OfferingVersion, name: str):
+    return getattr(version, OfferingVersion._meta.get_field(name).attname)
+
+
+def _cleared(version: OfferingVersion, name: str):
+    """What an empty cell makes of a field: nothing changes if it is empty already, else it goes
+    back to what a new listing has (an empty text or list, no value, the default engine)."""
+    if _raw(version, name) in (None, "", [], {}):
+        return getattr(version, name)
+    return OfferingVersion._meta.get_field(name).get_default()
+
+
+def _plan_update(row: ImportRow, offering: Offering) -> tuple[_Plan, list[RowError]]:
+    """A row with the slug of one of the partner's listings: what it changes against the version the
+    partner is working on (the open one, else the live one). A row that changes nothing is fine
+    whatever the listing's state, so an exported file always imports back."""
+    plan = _Plan(row, offering)
+    if row.kind not in OfferingKind.values:
+        return plan, list(row.errors)
+    if row.kind != offering.kind:
+        message = _("“%(slug)s” is a %(kind)s; a listing’s kind cannot change.") % {
+            "slug": row.slug,
+            "kind": OfferingKind(offering.kind).label,
+        }
+        return plan, [*row.errors, RowError(row.number, "kind", message)]
+    open_version = offering.open_versions[0] if offering.open_versions else None
+    base = open_version or offering.live_version
+    if base is None:
+        message = _("“%(slug)s” has no version to change.") % {"slug": row.slug}
+        return plan, [*row.errors, RowError(row.number, "slug", message)]
+    candidate = OfferingVersion(
+        **{f.attname: getattr(base, f.attname) for f in OfferingVersion._meta.concrete_fields if f.name != "id"}
+    )
+    bad_cells = {e.field for e in row.errors}
+    content = {c: row.content[c] if c in row.content else _cleared(base, c) for c in row.columns if c not in bad_cells}
+    try:
+        apply_content(candidate, content)
+    except ValidationError as exc:
+        return plan, [*row.errors, *_row_errors(row, exc)]
+    names = content_fields(offering.kind)
+    plan.changes = {f: getattr(candidate, f) for f in names if _raw(candidate, f) != _raw(base, f)}
+    if not plan.changes:
+        return plan, list(row.errors)  # nothing is written, so there is nothing to check
+    if offering.status == OfferingStatus.RETIRED:
+        message = _("“%(slug)s” is retired and can no longer be changed.") % {"slug": row.slug}
+        return plan, [*row.errors, RowError(row.number, "slug", message)]
+    if open_version is not None and open_version.state == VersionState.IN_REVIEW:
+        message = _("Version %(n)d of “%(slug)s” is in review. Wait for the decision, then import the row again.") % {
+            "n": open_version.number,
+            "slug": row.slug,
+        }
+        return plan, [*row.errors, RowError(row.number, "slug", message)]
+    plan.version = open_version
+    return plan, _check(row, candidate)
+
+
+def _row_errors(row: ImportRow, exc: ValidationError) -> list[RowError]:
+    if not hasattr(exc, "error_dict"):
+        return [RowError(row.number, "", m) for m in exc.messages]
+    return [RowError(row.number, "" if f == "__all__" else f, str(m)) for f, ms in exc.message_dict.items() for m in ms]
+
+
+def _plan(rows: Sequence[ImportRow], tenant) -> tuple[list[_Plan], list[RowError]]:
+    """Every row's plan and every problem. The listings the file names are locked first (in one
+    order), so what is checked here is still true when it is written."""
+    slugs = {row.slug for row in rows if row.slug}
+    targets: dict[str, Offering] = {}
+    if slugs:
+        pks = list(
+            Offering.objects.select_for_update()
+            .filter(tenant=tenant, slug__in=slugs)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        targets = {o.slug: o for o in with_versions(Offering.objects.filter(pk__in=pks))}
+    plans: list[_Plan] = []
+    errors: list[RowError] = []
+    first_row: dict[str, int] = {}  # slug → the row that names it first
+    for row in rows:
+        if not row.slug:
+            plans.append(_Plan(row))
+            errors += _validate(row, tenant)
+        elif row.slug in first_row:
+            message = _("The slug “%(slug)s” is on row %(n)d already; a listing can be in the file once.") % {
+                "slug": row.slug,
+                "n": first_row[row.slug],
+            }
+            errors += [*row.errors, RowError(row.number, "slug", message)]
+        elif row.slug not in targets:
+            first_row[row.slug] = row.number
+            # The same words for another partner's listing as for none at all.
+            message = _("None of your listings has the slug “%(slug)s”.") % {"slug": row.slug}
+            errors += [*row.errors, RowError(row.number, "slug", message)]
+        else:
+            first_row[row.slug] = row.number
+            plan, row_errors = _plan_update(row, targets[row.slug])
+            plans.append(plan)
+            errors += row_errors
+    return plans, errors
+
+
 class _RollBack(Exception):
     def __init__(self, errors: list[RowError]):
         self.errors = errors
 
 
-def listings_import(*, acting_membership: Membership, rows: Sequence[ImportRow], submit: bool = False) -> ImportResult:
-    """Create one draft per row — all of them or, if any row is wrong, none.
+class _DryRun(Exception):
+    def __init__(self, result: ImportResult):
+        self.result = result
 
-    Each row is checked as a complete listing first, so every imported draft can be submitted.
-    With `submit`, they are also submitted for review in the same transaction."""
+
+def listings_import(
+    *, acting_membership: Membership, rows: Sequence[ImportRow], submit: bool = False, dry_run: bool = False
+) -> ImportResult:
+    """Import every row — all of them or, if any row is wrong, none.
+
+    A row without a slug becomes a new draft. A row with a slug changes that listing of the
+    partner's: its draft or rejected version, or a new version of the published one (the live
+    version stays in the catalog until the new one is approved); a row with the listing's current
+    content is left alone. Each new or changed version is checked as a complete listing, so it can
+    be submitted; with `submit` they are submitted for review in the same transaction. With
+    `dry_run` everything is done and checked, then undone."""
     if not has_perm(acting_membership, Perm.MANAGE_LISTINGS):
         raise PermissionDenied(_("Your role does not allow this."))
     tenant = acting_membership.tenant
-    result = ImportResult(rows=len(rows))
-    for row in rows:
-        result.errors += _validate(row, tenant)
-    if result.errors:
-        return result
+    result = ImportResult(rows=len(rows), dry_run=dry_run)
     try:
         with transaction.atomic(durable=True):
-            for row in rows:
-                try:
-                    offering = create_draft(
-                        acting_membership=acting_membership, kind=row.kind, content=row.content, complete=True
-                    )
-                except ValidationError as exc:  # changed since it was checked (e.g. a model retired)
-                    raise _RollBack(
-                        [
-                            RowError(row.number, "" if f == "__all__" else f, str(m))
-                            for f, ms in exc.message_dict.items()
-                            for m in ms
-                        ]
-                    ) from None
-                result.created.append(offering)
-                if submit:
-                    try:
-                        submit_draft(offering=offering, acting_membership=acting_membership)
-                    except ValidationError as exc:
-                        raise _RollBack([RowError(row.number, "", m) for m in exc.messages]) from None
-                    result.submitted += 1
-            audit_record(
-                action="offering.import",
-                tenant=tenant,
-                actor=acting_membership.user,
-                after={"created": len(result.created), "slugs": [o.slug for o in result.created][:50]},
-            )
+            plans, errors = _plan(rows, tenant)
+            if errors:
+                raise _RollBack(errors)
+            for plan in plans:
+                _write(plan, acting_membership, result, submit=submit)
+            if result.created or result.updated:
+                audit_record(
+                    action="offering.import",
+                    tenant=tenant,
+                    actor=acting_membership.user,
+                    after={
+                        "created": len(result.created),
+                        "slugs": [o.slug for o in result.created][:50],
+                        "updated": len(result.updated),
+                        "updated_slugs": [o.slug for o in result.updated][:50],
+                        "unchanged": len(result.unchanged),
+                        "submitted": result.submitted,
+                    },
+                )
+            if dry_run:
+                raise _DryRun(result)
     except _RollBack as exc:
-        return ImportResult(rows=len(rows), errors=exc.errors)
+        return ImportResult(rows=len(rows), errors=exc.errors, dry_run=dry_run)
+    except _DryRun as exc:
+        return exc.result
     return result
+
+
+def _write(plan: _Plan, acting_membership: Membership, result: ImportResult, *, submit: bool) -> None:
+    row = plan.row
+    try:
+        if plan.offering is None:
+            offering = create_draft(
+                acting_membership=acting_membership, kind=row.kind, content=row.content, complete=True
+            )
+            result.created.append(offering)
+        elif not plan.changes:
+            result.unchanged.append(plan.offering)
+            return
+        else:
+            offering = plan.offering
+            version = plan.version or start_version(offering=offering, acting_membership=acting_membership)
+            update_draft(version=version, acting_membership=acting_membership, content=plan.changes)
+            result.updated.append(offering)
+    except ValidationError as exc:  # changed since it was checked (e.g. a model retired)
+        raise _RollBack(_row_errors(row, exc)) from None
+    if submit:
+        try:
+            submit_draft(offering=offering, acting_membership=acting_membership)
+        except ValidationError as exc:
+            raise _RollBack([RowError(row.number, "", m) for m in exc.messages]) from None
+        result.submitted += 1
 
 
 # --- Exporting ----------------------------------------------------------------------------------
 
 
 def export_record(version: OfferingVersion) -> list:
-    """One version as a row of `COLUMNS` (typed values; `export_csv` turns them into text)."""
+    """One version as a row of `COLUMNS` (typed values; `export_csv` turns them into text). Expects
+    the version's offering to be loaded with it (`export_versions`)."""
     own = set(content_fields(version.kind))
-    row: list = [version.kind]
+    row: list = [version.kind, version.offering.slug]
     for column in CONTENT_COLUMNS:
         value = getattr(version, column) if column in own else None
         if value in (None, "", [], {}):

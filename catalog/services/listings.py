@@ -104,6 +104,11 @@ def version_update(*, version: OfferingVersion, acting_membership: Membership, c
 @transaction.atomic(durable=True)
 def offering_new_version(*, offering: Offering, acting_membership: Membership) -> OfferingVersion:
     """Start editing a published listing: a draft copy of the live version (the live one stays up)."""
+    return start_version(offering=offering, acting_membership=acting_membership)
+
+
+def start_version(*, offering: Offering, acting_membership: Membership) -> OfferingVersion:
+    """`offering_new_version` for use inside another transaction (bulk import)."""
     _require(acting_membership, Perm.MANAGE_LISTINGS)
     offering = Offering.objects.select_for_update().get(pk=offering.pk)
     existing = open_version(offering)
@@ -266,6 +271,7 @@ __all__ = [
     "offering_retire",
     "offering_submit",
     "open_version",
+    "start_version",
     "submit_draft",
     "update_draft",
     "version_approve",

@@ -30,6 +30,7 @@ KNOWN = {
     "catalog/models.py": (1, "Partner logo: no form, serializer or admin accepts it (operators set it by hand)"),
     "catalog/forms.py": (2, "listing import: parse_listings_file (extension, 2 MB, CSV text or XLSX workbook)"),
     "catalog/views_partner.py": (1, "ImportForm, as above"),
+    "catalog/api/partner_serializers.py": (1, "listing import API: parse_listings_upload (2 MB, then as above)"),
     "jobs/schema_forms.py": (5, "launch data files and item files: read_upload (byte limit, decodable text)"),
     "jobs/views.py": (1, "the launch schema form, as above"),
     "vouchers/models.py": (1, "ApplicationForm.clean_attachments"),
