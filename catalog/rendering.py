@@ -47,11 +47,18 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def render_markdown(text: str) -> SafeString:
-    """Markdown → sanitised HTML. Whatever the partner typed, the result carries no script, style,
-    event handler or foreign element."""
+    """Markdown → sanitised HTML. Whatever the partner typed, the result carries no script, style
+    element or attribute, event handler or foreign element."""
     if not text:
         return mark_safe("")
-    html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
+    html = markdown.markdown(
+        text,
+        extensions=["extra", "sane_lists"],
+        # Column alignment as `align` (allowed below), not as a style attribute: the sanitiser drops
+        # every style attribute, and the site's CSP would refuse one.
+        extension_configs={"extra": {"tables": {"use_align_attribute": True}}},
+        output_format="html",
+    )
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

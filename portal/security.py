@@ -2,7 +2,9 @@
 
 Only the API docs: Swagger UI (drf-spectacular-sidecar, served from our static files) runs its
 scripts from files — the split view serves its start-up script from the same URL instead of inline —
-but its page has an inline <style> element that the site's policy refuses. Scripts stay 'self' only.
+but its page has an inline <style> element, and Swagger UI writes style attributes, both of which the
+site's policy refuses. `style-src 'unsafe-inline'` covers both (without a `style-src-attr` directive,
+style attributes fall under `style-src`). Scripts stay 'self' only.
 With Django 6, swap `csp_update` for `django.views.decorators.csp.csp_override` with the whole policy.
 """
 

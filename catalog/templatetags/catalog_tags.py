@@ -12,12 +12,13 @@ def markdown_safe(text: str) -> str:
 
 
 @register.filter
-def score_colour(score) -> str:
-    """A background colour from red (0) through yellow to green (100) for the heat map."""
+def score_class(score) -> str:
+    """The heat map's colour for a score as a class (static/css/portal.css): `score-0` … `score-10`,
+    one per ten points from red (0) through yellow to green (100); `score-none` without a score.
+    A class, not a style attribute, because the site's CSP allows no style attributes."""
     if score is None:
-        return "transparent"
-    hue = max(0, min(100, int(score))) * 1.2
-    return f"hsl({hue:.0f}, 70%, 78%)"
+        return "score-none"
+    return f"score-{max(0, min(100, int(score))) // 10}"
 
 
 @register.simple_tag

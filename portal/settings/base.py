@@ -200,6 +200,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "payments-sync-overdue-topups": {"task": "payments.tasks.sync_overdue_topups", "schedule": 15 * 60},
     "compute-sample-pools": {"task": "compute.tasks.sample_pools", "schedule": 60.0, "options": {"expires": 60}},
+    "jobs-remove-old-files": {
+        "task": "jobs.tasks.remove_old_files",
+        "schedule": 60 * 60,
+        "options": {"expires": 60 * 60},
+    },
     "vouchers-expire": {"task": "vouchers.tasks.expire_vouchers", "schedule": 10 * 60, "options": {"expires": 10 * 60}},
 }
 
@@ -276,16 +281,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Content-Security-Policy (django-csp; see README "Security"). Plain directive → source lists, the
 # shape of Django 6's SECURE_CSP, so moving is `SECURE_CSP = CONTENT_SECURITY_POLICY["DIRECTIVES"]`.
-# Every script is a file under static/ (no inline script, no eval, no CDN). Style *attributes*
-# (progress bar widths, score colours) are allowed; <style> elements and style sheets are 'self'.
+# Every script is a file under static/ (no inline script, no eval, no CDN). Every style is in a style
+# sheet under static/ too: no <style> element and no style attribute (bar widths and score colours
+# are classes in static/css/portal.css); scripts may still set element.style.
 # Forms may post to us, and the top-up form is redirected to Stripe Checkout (or the demo stand-in).
 CSP_FORM_ACTION = env.list("CSP_FORM_ACTION", default=["https://checkout.stripe.com"])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "style-src-attr": ["'unsafe-inline'"],
+        "style-src": ["'self'"],  # also governs style attributes: none allowed
         "img-src": ["'self'", "data:"],  # Bootstrap's icons are data: SVGs
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
@@ -309,6 +314,12 @@ PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 # Jobs, metering and money
 JOBS_ROOT = Path(env("JOBS_ROOT", default=str(VAR_DIR / "jobs")))
 ENGINE_ROOT = Path(env("ENGINE_ROOT", default=str(VAR_DIR / "engine")))
+# Retention: a finished job's inputs, log and output files are removed this many days after it
+# ended (the job, its timeline, costs and file list stay); engines drop their own records of
+# finished jobs sooner; launch uploads left behind by a failed launch go after a day.
+JOB_FILES_RETENTION_DAYS = env.int("JOB_FILES_RETENTION_DAYS", default=90)
+ENGINE_RECORDS_RETENTION_DAYS = env.int("ENGINE_RECORDS_RETENTION_DAYS", default=7)
+STAGING_RETENTION_HOURS = env.int("STAGING_RETENTION_HOURS", default=24)
 JOB_UPLOAD_MAX_BYTES = env.int("JOB_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)  # one input file
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=64 * 1024 * 1024)  # a whole request, refused unread above
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024  # pasted documents and CSV text in form fields

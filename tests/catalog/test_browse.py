@@ -145,7 +145,7 @@ def test_favourites_need_an_account(world, client, owner):
 
 def test_heatmap_colours_models_by_score(world, client):
     body = names(client.get(reverse("catalog:compatibility")))
-    assert "hsl(98, 70%, 78%)" in body  # score 82
+    assert 'class="score-8"' in body  # score 82
     assert "✗" in body
 
 
