@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -71,6 +73,8 @@ class Job(TenantOwned):
     submitted_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Set when retention removed the job's inputs, log and output files (the rows stay).
+    files_removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("job")
@@ -103,7 +107,14 @@ class Job(TenantOwned):
 
     @property
     def can_retry(self) -> bool:
-        return self.state in RETRYABLE_STATES
+        return self.state in RETRYABLE_STATES and self.files_removed_at is None
+
+    @property
+    def files_kept_until(self):
+        """When retention will remove this job's files (None while it runs, or once they are gone)."""
+        if self.files_removed_at or not self.finished_at or self.is_active:
+            return None
+        return self.finished_at + timedelta(days=settings.JOB_FILES_RETENTION_DAYS)
 
 
 class JobEvent(TenantOwned):

@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import PriceUnit
@@ -333,6 +335,8 @@ def read_log(job: Job, offset: int) -> LogChunk:
     """New log text from a byte offset: from the engine while the job runs there, else from the
     attempt's log file (where the engine kept it). `done` once the job is over and all is read."""
     offset = max(0, offset)
+    if job.files_removed_at:
+        return LogChunk("", offset, True)
     if job.is_active:
         if not job.engine_job_id:
             return LogChunk("", offset, False)
@@ -484,3 +488,10 @@ def _scalars(data: dict, *, skip: tuple[str, ...]) -> list[tuple[str, str]]:
 def elapsed(seconds: int) -> str:
     """'1:02:03' for a running time."""
     return str(timedelta(seconds=max(0, seconds)))
+
+
+def files_removed_text(job: Job) -> str:
+    return _("The files of this job were removed on %(date)s: they are kept for %(days)d days after a job ends.") % {
+        "date": date_format(timezone.localtime(job.files_removed_at), "DATE_FORMAT"),
+        "days": settings.JOB_FILES_RETENTION_DAYS,
+    }

@@ -76,3 +76,13 @@ def deliver_webhook(self, delivery_id: int, *, tenant) -> bool:
     if webhooks.deliver(delivery_id):
         return True
     raise self.retry(countdown=min(3600, 10 * 4**self.request.retries))
+
+
+@shared_task
+def remove_old_files() -> dict:
+    """Hourly: retention of job files, staged uploads and engine records (jobs/services/retention.py)."""
+    from dataclasses import asdict
+
+    from jobs.services.retention import remove_old_files as remove
+
+    return asdict(remove())

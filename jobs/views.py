@@ -237,6 +237,7 @@ class JobDetailView(JobPageMixin, View):
             "artifacts": files,
             "results": selectors.results(job, files),
             "log": first,
+            "files_removed": selectors.files_removed_text(job) if job.files_removed_at else "",
         }
         return render(request, self.template_name, context)
 
@@ -288,6 +289,9 @@ class ArtifactDownloadView(JobPageMixin, View):
     def get(self, request, pk: int, attempt: int, name: str):
         job = self.job(pk)
         get_object_or_404(JobArtifact.objects.filter(job=job), attempt=attempt, name=name)
+        if job.files_removed_at:
+            messages.error(request, selectors.files_removed_text(job))
+            return redirect("jobs:detail", pk=job.pk)
         path = storage.artifact_path(job, attempt, name)
         if path is None:
             raise Http404

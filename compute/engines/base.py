@@ -15,7 +15,7 @@ import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -121,6 +121,13 @@ class Engine(ABC):
 
         A multibyte character cut by ``limit`` is left for the next call, so tailing never garbles text.
         """
+
+    def purge(self, older_than: timedelta) -> int:
+        """Drop the engine's own records of jobs that ended more than ``older_than`` ago (the
+        portal has their final state by then; logs and outputs live in the job's folder, not here).
+        Jobs that have not ended are never touched. Returns how many were dropped; engines that keep
+        no records need not override it."""
+        return 0
 
     @abstractmethod
     def tick(self) -> None:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import re
 import shlex
+import time
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,19 @@ class KubernetesEngine(Engine):
         self._records().mkdir(parents=True, exist_ok=True)
         create_json(self._record_path(engine_id), {"engine_id": engine_id, "job_dir": str(spec.job_dir.resolve())})
         return engine_id
+
+    def purge(self, older_than: timedelta) -> int:
+        cutoff = time.time() - older_than.total_seconds()
+        dropped = 0
+        for path in self._records().glob("*.json"):
+            try:
+                ended = bool((read_json(path) or {}).get("final")) and path.stat().st_mtime < cutoff
+            except OSError:
+                continue
+            if ended:
+                path.unlink(missing_ok=True)
+                dropped += 1
+        return dropped
 
     def status(self, engine_id: str) -> EngineStatus:
         record = read_json(self._record_path(engine_id)) if _valid_id(engine_id) else None

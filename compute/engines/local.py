@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import codecs
 import re
+import shutil
 import signal
 import sys
+import time
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +140,19 @@ class LocalEngine(Engine):
             return "", offset
         text, used = _read_whole_characters(Path(record["job_dir"]) / "log.txt", offset, limit)
         return text, offset + used
+
+    def purge(self, older_than: timedelta) -> int:
+        cutoff = time.time() - older_than.total_seconds()
+        dropped = 0
+        for run_file in (self.root / "jobs").glob("*/run.json"):
+            try:
+                ended = bool((read_json(run_file) or {}).get("outcome")) and run_file.stat().st_mtime < cutoff
+            except OSError:
+                continue
+            if ended:
+                shutil.rmtree(run_file.parent, ignore_errors=True)
+                dropped += 1
+        return dropped
 
     def tick(self) -> None:
         """Reconcile every pool this engine has seen (the periodic reconciler calls this)."""

@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,21 @@ class SlurmEngine(Engine):
             write_json(self._record_path(engine_id), record)
             (self._dir("active") / engine_id).unlink(missing_ok=True)
         return _final_status(final, job_dir)
+
+    def purge(self, older_than: timedelta) -> int:
+        cutoff = time.time() - older_than.total_seconds()
+        dropped = 0
+        for path in self._dir("jobs").glob("*.json"):
+            try:
+                record = read_json(path) or {}
+                ended = bool(record.get("final")) and path.stat().st_mtime < cutoff
+            except OSError:
+                continue
+            if ended:
+                (self._dir("keys") / f"{safe_name(record.get('key', ''))}.json").unlink(missing_ok=True)
+                path.unlink(missing_ok=True)
+                dropped += 1
+        return dropped
 
     def cancel(self, engine_id: str) -> None:
         """scancel the job (Slurm signals it; the batch script records how it ended)."""

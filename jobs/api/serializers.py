@@ -42,6 +42,10 @@ class JobSerializer(serializers.ModelSerializer):
     card_hours = serializers.SerializerMethodField()
     inputs = serializers.JSONField(source="params", read_only=True)
     state = JobStateField(read_only=True)
+    files_kept_until = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When the job's files will be removed (retention)."
+    )
+    files_removed_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Job
@@ -70,6 +74,8 @@ class JobSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "files_kept_until",
+            "files_removed_at",
         ]
         read_only_fields = fields
 

@@ -37,6 +37,7 @@ from jobs.models import Job, JobArtifact, JobEvent, WebhookEndpoint
 from jobs.schema_forms import API_NON_FIELD_KEY, validate_api_inputs
 from jobs.services.launch import LaunchError, LaunchRequest, launch
 from jobs.services.lifecycle import JobActionError, cancel, retry
+from portal.schema import ErrorSerializer
 from tenants.api.mixins import TenantScopedApiMixin
 from tenants.roles import Perm, TenantKind
 
@@ -185,7 +186,10 @@ class JobViewSet(TenantScopedApiMixin, mixins.ListModelMixin, mixins.RetrieveMod
             OpenApiParameter("attempt", int, OpenApiParameter.PATH),
             OpenApiParameter("name", str, OpenApiParameter.PATH, description="The file's name, as listed."),
         ],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            410: OpenApiResponse(ErrorSerializer, description="The job's files were removed (retention)."),
+        },
     )
     @action(
         detail=True,
@@ -199,6 +203,8 @@ class JobViewSet(TenantScopedApiMixin, mixins.ListModelMixin, mixins.RetrieveMod
         job = self.get_object()
         if not JobArtifact.objects.filter(job=job, attempt=attempt, name=name).exists():
             raise Http404
+        if job.files_removed_at:
+            raise Refused(selectors.files_removed_text(job), code="files_removed", status_code=status.HTTP_410_GONE)
         path = storage.artifact_path(job, int(attempt), name)
         if path is None:
             raise Http404

@@ -381,6 +381,11 @@ def retry(*, job: Job, actor) -> Job:
         locked = _locked(job.pk)
         if locked is None or locked.state not in (JobState.FAILED, JobState.TIMED_OUT):
             raise JobActionError(_("Only failed or timed-out jobs can be retried."))
+        if locked.files_removed_at is not None:
+            raise JobActionError(
+                _("This job's input files have been removed (they are kept for %(days)d days); launch it again.")
+                % {"days": settings.JOB_FILES_RETENTION_DAYS}
+            )
         if locked.deadline and locked.deadline <= timezone.now():
             raise JobActionError(_("The job's deadline has passed; launch it again with a new deadline."))
         quotas.lock(locked.tenant, locked.pool.chip_type_id)
