@@ -278,6 +278,7 @@ class PoolHistory:
     range: str
     labels: list[str] = field(default_factory=list)
     series: list[dict] = field(default_factory=list)
+    starts: list[datetime] = field(default_factory=list)  # each interval's start, for the API
 
     def as_chart(self) -> dict:
         return {"range": self.range, "labels": self.labels, "datasets": self.series}
@@ -309,4 +310,5 @@ def pool_history(pools: list, range_key: str = DEFAULT_RANGE, *, now: datetime |
         range=range_key,
         labels=[timezone.localtime(b).strftime(spec.label_format) for b in buckets],
         series=[{"label": p.name, "data": [peak.get((p.pk, b)) for b in buckets]} for p in pools],
+        starts=buckets,
     )

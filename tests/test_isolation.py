@@ -257,6 +257,7 @@ API_OPERATOR = {
     "api:operator-quota-request-approve": lambda w: {"pk": w.quota_request.pk},
     "api:operator-quota-request-reject": lambda w: {"pk": w.quota_request.pk},
     "api:operator-pool-list": None,
+    "api:operator-pool-history": None,
     "api:operator-pool-engine": lambda w: {"pk": w.job.pool_id},
     "api:operator-quota-default-list": None,
     "api:operator-quota-override-list": None,
@@ -299,6 +300,7 @@ LISTING_ROUTES = (
     "api:partner-listing-retire",
     "api:partner-listing-compatibility",
     "api:partner-listing-preview",
+    "api:partner-listing-stats",
 )
 SETTLEMENT_ROUTES = (
     "settlements:detail",

@@ -261,3 +261,17 @@ class ListingPreviewSerializer(serializers.Serializer):
         help_text="The description in the caller's language, rendered and sanitised as the catalog shows it."
     )
     rows = PreviewRowSerializer(many=True, help_text="The kind's other fields that have a value.")
+
+
+class ListingStatsQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(
+        min_value=1, max_value=365, default=30, help_text="How many days back, today included."
+    )
+
+
+class ListingStatsSerializer(serializers.Serializer):
+    days = serializers.ListField(child=serializers.DateField(), help_text="One per day, oldest first.")
+    views = serializers.ListField(child=serializers.IntegerField(), help_text="Catalog page views per day.")
+    launches = serializers.ListField(child=serializers.IntegerField(), help_text="Jobs launched from it per day.")
+    total_views = serializers.IntegerField()
+    total_launches = serializers.IntegerField()

@@ -23,6 +23,8 @@ from catalog.api.partner_serializers import (
     ListingPatchSerializer,
     ListingPreviewSerializer,
     ListingSerializer,
+    ListingStatsQuerySerializer,
+    ListingStatsSerializer,
     ModelCompatibilityInputSerializer,
     ModelCompatibilitySerializer,
     RejectInputSerializer,
@@ -33,6 +35,7 @@ from catalog.forms import PartnerListingFilter, ReviewFilter
 from catalog.models import Compatibility, Offering
 from catalog.selectors_partner import (
     current_version,
+    listing_daily_stats,
     listing_preview,
     review_queue,
     reviewable_versions,
@@ -225,6 +228,22 @@ class PartnerListingViewSet(
         if preview is None:
             raise NotFound
         return Response(ListingPreviewSerializer(preview).data)
+
+    @extend_schema(parameters=[ListingStatsQuerySerializer], responses=ListingStatsSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def stats(self, request, pk=None):
+        """Views and launches per day (the listing page's chart); days without any are zero."""
+        query = ListingStatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        stats = listing_daily_stats(self.get_object(), days=query.validated_data["days"])
+        data = {
+            "days": stats["labels"],
+            "views": stats["views"],
+            "launches": stats["launches"],
+            "total_views": stats["total_views"],
+            "total_launches": stats["total_launches"],
+        }
+        return Response(ListingStatsSerializer(data).data)
 
     @extend_schema(methods=["GET"], request=None, responses=ModelCompatibilitySerializer(many=True))
     @extend_schema(methods=["POST"], request=ModelCompatibilityInputSerializer, responses=ModelCompatibilitySerializer)

@@ -191,3 +191,24 @@ class PoolEngineSerializer(serializers.Serializer):
 
     engine = serializers.ChoiceField(choices=EngineName.choices)
     engine_config = serializers.JSONField(required=False, default=dict)
+
+
+class PoolHistorySeriesSerializer(serializers.Serializer):
+    pool = serializers.IntegerField()
+    name = serializers.CharField()
+    cards_in_use = serializers.ListField(
+        child=serializers.IntegerField(allow_null=True),
+        help_text="The busiest sample of each interval; null where no sample was taken.",
+    )
+
+
+class PoolHistorySerializer(serializers.Serializer):
+    range = serializers.ChoiceField(choices=["24h", "7d"])
+    interval_starts = serializers.ListField(child=serializers.DateTimeField())
+    pools = PoolHistorySeriesSerializer(many=True)
+
+
+class PoolHistoryQuerySerializer(serializers.Serializer):
+    range = serializers.ChoiceField(
+        choices=["24h", "7d"], default="24h", help_text="24 hours (10-minute steps) or 7 days (hourly)."
+    )

@@ -17,6 +17,8 @@ from compute import selectors
 from compute.api.serializers import (
     OperatorQuotaRequestSerializer,
     PoolEngineSerializer,
+    PoolHistoryQuerySerializer,
+    PoolHistorySerializer,
     PoolUtilisationSerializer,
     QuotaApproveInputSerializer,
     QuotaDefaultSerializer,
@@ -182,6 +184,24 @@ class OperatorPoolViewSet(TenantScopedApiMixin, mixins.ListModelMixin, viewsets.
 
     def get_queryset(self):
         return utilisation().order_by("name", "pk")
+
+    @extend_schema(parameters=[PoolHistoryQuerySerializer], responses=PoolHistorySerializer)
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request):
+        """Cards in use per pool over the last 24 hours or 7 days (the pools page's chart)."""
+        query = PoolHistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        pools = selectors.pool_rows()
+        history = selectors.pool_history(pools, query.validated_data["range"])
+        data = {
+            "range": history.range,
+            "interval_starts": history.starts,
+            "pools": [
+                {"pool": pool.pk, "name": pool.name, "cards_in_use": line["data"]}
+                for pool, line in zip(pools, history.series, strict=True)
+            ],
+        }
+        return Response(PoolHistorySerializer(data).data)
 
     @extend_schema(methods=["GET"], request=None, responses=PoolEngineSerializer)
     @extend_schema(methods=["PUT"], request=PoolEngineSerializer, responses=PoolEngineSerializer)

@@ -314,3 +314,30 @@ def test_another_partners_listing_has_no_preview(manager, other_manager, chip):
     response = member_client(manager).get(reverse("api:partner-listing-preview", args=[theirs.pk]))
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+# --- Stats --------------------------------------------------------------------------------------
+
+
+def test_stats_are_the_listing_pages_chart(manager, pool, other_manager):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from catalog.models import OfferingDailyStat
+
+    today = timezone.localdate()
+    OfferingDailyStat.objects.create(offering=pool, day=today, views=7, launches=2)
+    OfferingDailyStat.objects.create(offering=pool, day=today - timedelta(days=3), views=4, launches=0)
+    OfferingDailyStat.objects.create(offering=pool, day=today - timedelta(days=40), views=99, launches=9)
+    client = member_client(manager)
+    url = reverse("api:partner-listing-stats", args=[pool.pk])
+
+    data = client.get(url).json()
+    assert len(data["days"]) == 30 and data["days"][-1] == today.isoformat()
+    assert data["views"][-1] == 7 and data["views"][-4] == 4 and data["total_views"] == 11
+    assert data["total_launches"] == 2
+    assert client.get(url, {"days": 60}).json()["total_views"] == 110
+    bad = client.get(url, {"days": 0})
+    assert bad.status_code == 400 and "days" in bad.json()["error"]["fields"]
+    assert member_client(other_manager).get(url).status_code == 404
