@@ -227,6 +227,8 @@ def series(program: Program) -> dict:
         "labels": [key(d) for d in days],
         "issued": [round(issued.get(d, 0) / 100, 2) for d in days],
         "redeemed": [round(redeemed.get(d, 0) / 100, 2) for d in days],
+        "issued_fen": [issued.get(d, 0) for d in days],
+        "redeemed_fen": [redeemed.get(d, 0) for d in days],
         "monthly": monthly,
     }
 

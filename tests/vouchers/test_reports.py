@@ -137,6 +137,9 @@ def test_report_pages_and_exports(scene):
     assert {"Summary", "By industry", "By region", "By size class", "By provider", "Companies"} <= set(book.sheetnames)
     api = auditor.get(reverse("api:gov-program-report", args=[program.pk])).json()
     assert api["figures"]["redeemed_fen"] == 24_00 and api["figures"]["reconciled"] is True
+    over_time = api["over_time"]  # the page's chart, in fen
+    assert sum(over_time["redeemed_fen"]) == 24_00 and sum(over_time["issued_fen"]) == api["figures"]["issued_fen"]
+    assert len(over_time["periods"]) == len(over_time["issued_fen"]) and over_time["monthly"] is False
     # Nobody outside the office reads it.
     other_gov = vw.office("另一个局")
     assert member_client(other_gov.auditor).get(reverse("vouchers-gov:program", args=[program.pk])).status_code == 404

@@ -280,6 +280,19 @@ class CompanyRowSerializer(serializers.Serializer):
     balance_fen = serializers.IntegerField()
 
 
+class OverTimeSerializer(serializers.Serializer):
+    periods = serializers.ListField(
+        source="labels",
+        child=serializers.CharField(),
+        help_text="Days (YYYY-MM-DD), or months (YYYY-MM) once the program runs longer than 120 days.",
+    )
+    monthly = serializers.BooleanField()
+    issued_fen = serializers.ListField(child=serializers.IntegerField(), help_text="Vouchers issued in each period.")
+    redeemed_fen = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Voucher money spent in each period."
+    )
+
+
 class ReportSerializer(serializers.Serializer):
     figures = FiguresSerializer()
     funnel = FunnelSerializer()
@@ -288,3 +301,4 @@ class ReportSerializer(serializers.Serializer):
     by_size = BreakdownSerializer(many=True)
     by_provider = BreakdownSerializer(many=True)
     companies = CompanyRowSerializer(many=True)
+    over_time = OverTimeSerializer(source="series", help_text="The report page's chart.")
