@@ -8,6 +8,23 @@ from tenants.roles import Role, TenantKind
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
+    """Threads of the suite (the browser tests' live server, the concurrency tests' clients) may
+    end with a database connection still open; PostgreSQL then refuses to drop the test database.
+    Before pytest-django drops it, end every other session on it."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()  # rate limits and MFA replay protection live in the (Redis) cache
