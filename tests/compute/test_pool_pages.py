@@ -110,14 +110,13 @@ def test_company_members_cannot_see_pools(w):
 
 
 def test_the_api_gives_the_charts_numbers(w):
-    now = timezone.now()
-    sample(w.ascend_pool, now - timedelta(minutes=5), 6)
+    sample(w.ascend_pool, timezone.now(), 6)  # in the last interval, whatever the minute
     client = member_client(w.staff)
 
     data = client.get(reverse("api:operator-pool-history")).json()
     assert data["range"] == "24h" and len(data["interval_starts"]) == 144
     ascend = next(p for p in data["pools"] if p["name"] == "Ascend 910B pool")
-    assert ascend["pool"] == w.ascend_pool.pk and ascend["cards_in_use"][-1] == 6
+    assert ascend["pool"] == w.ascend_pool.pk and 6 in ascend["cards_in_use"][-2:]
     assert len(client.get(reverse("api:operator-pool-history"), {"range": "7d"}).json()["interval_starts"]) == 168
     assert client.get(reverse("api:operator-pool-history"), {"range": "1y"}).status_code == 400
     assert member_client(w.owner).get(reverse("api:operator-pool-history")).status_code == 403
