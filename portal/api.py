@@ -3,7 +3,11 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -37,3 +41,35 @@ def exception_handler(exc, context):
     detail = getattr(exc, "detail", str(exc))
     response.data = {"error": {"code": code, "message": str(detail), "fields": {}}}
     return response
+
+
+class ApiRootSerializer(serializers.Serializer):
+    docs = serializers.URLField(help_text="This API's reference.")
+    schema = serializers.URLField(help_text="Its OpenAPI schema.")
+    accounts_docs = serializers.URLField(help_text="The accounts API's reference (sign up, log in, two-factor).")
+    accounts = serializers.URLField(help_text="The accounts API for programs (X-Session-Token).")
+    me = serializers.URLField(help_text="Who you are and your organisations.")
+    catalog = serializers.URLField(help_text="The public catalog.")
+
+
+class ApiRootView(APIView):
+    """Where to start: the reference, the schema, the accounts API and who you are."""
+
+    permission_classes = []
+    authentication_classes = []
+
+    @extend_schema(responses=ApiRootSerializer)
+    def get(self, request):
+        def url(name: str) -> str:
+            return request.build_absolute_uri(reverse(name))
+
+        return Response(
+            {
+                "docs": url("api:docs"),
+                "schema": url("api:schema"),
+                "accounts_docs": url("api:docs-accounts"),
+                "accounts": request.build_absolute_uri("/_allauth/app/v1/"),
+                "me": url("api:me"),
+                "catalog": url("api:catalog-offering-list"),
+            }
+        )

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from audit.api.views import AuditEntryViewSet
 from notifications.api.views import NotificationViewSet
+from portal.api import ApiRootView
 from portal.security import api_docs_view
 from tenants.api import views as tenant_api
 
@@ -20,6 +21,7 @@ router.register("operator/tenants", tenant_api.OperatorTenantViewSet, basename="
 app_name = "api"
 
 urlpatterns = [
+    path("", ApiRootView.as_view(), name="root"),
     path("me/", tenant_api.MeView.as_view(), name="me"),
     path("organisation/", tenant_api.OrganisationView.as_view(), name="organisation"),
     path("organisations/", tenant_api.OrganisationRegisterView.as_view(), name="organisation-register"),

@@ -74,6 +74,7 @@ PUBLIC = {
     "set_language",
     "tenants:invitation",
     "api:schema",
+    "api:root",
     "api:docs",
     "api:docs-accounts",
     # The public catalog: published listings only (drafts are tested in tests/catalog).

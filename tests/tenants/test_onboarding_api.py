@@ -204,3 +204,13 @@ def test_staff_with_two_factor_sign_in_with_their_code(db):
     token = second.json()["meta"].get("session_token", token)
     me = client.get("/api/v1/me/", headers={"x-session-token": token})
     assert me.status_code == 200 and me.json()["tenant"]["id"] == staff.tenant_id
+
+
+def test_the_api_root_says_where_to_start(db):
+    client = Client()
+    links = client.get("/api/v1/").json()
+    assert set(links) == {"docs", "schema", "accounts_docs", "accounts", "me", "catalog"}
+    for name in ("docs", "schema", "accounts_docs", "catalog"):
+        assert client.get(links[name]).status_code == 200, name
+    assert client.get(links["accounts"] + "config").status_code == 200
+    assert client.get(links["me"]).status_code == 401
