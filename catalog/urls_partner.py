@@ -16,6 +16,7 @@ urlpatterns = [
     path("listings/<int:pk>/edit/", views.ListingEditView.as_view(), name="listing-edit"),
     path("listings/<int:pk>/preview/", views.ListingPreviewView.as_view(), name="listing-preview"),
     path("listings/<int:pk>/submit/", views.ListingSubmitView.as_view(), name="listing-submit"),
+    path("listings/<int:pk>/withdraw/", views.ListingWithdrawView.as_view(), name="listing-withdraw"),
     path("listings/<int:pk>/new-version/", views.ListingNewVersionView.as_view(), name="listing-new-version"),
     path("listings/<int:pk>/retire/", views.ListingRetireView.as_view(), name="listing-retire"),
 ]

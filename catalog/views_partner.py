@@ -47,6 +47,7 @@ from catalog.services.listings import (
     offering_new_version,
     offering_retire,
     offering_submit,
+    offering_withdraw,
     version_update,
 )
 from tenants.mixins import TenantPageMixin
@@ -236,6 +237,7 @@ class ListingDetailView(ListingObjectMixin, TemplateView):
             "can_submit": can_manage
             and open_version is not None
             and open_version.state in (VersionState.DRAFT, VersionState.REJECTED),
+            "can_withdraw": can_manage and open_version is not None and open_version.state == VersionState.IN_REVIEW,
             "can_new_version": can_manage and open_version is None and live is not None,
             "can_retire": can_manage and offering.status != OfferingStatus.RETIRED,
         }
@@ -291,6 +293,17 @@ class ListingSubmitView(ListingActionView):
         version = offering_submit(offering=obj, acting_membership=self.membership)
         messages.success(
             self.request, _("Version %(n)d is submitted. Operator staff will review it.") % {"n": version.number}
+        )
+        return reverse("partner:listing-detail", args=[obj.pk])
+
+
+class ListingWithdrawView(ListingActionView):
+    def perform(self, obj):
+        version = offering_withdraw(offering=obj, acting_membership=self.membership)
+        messages.success(
+            self.request,
+            _("Version %(n)d is back to a draft: change it and submit it again when it is ready.")
+            % {"n": version.number},
         )
         return reverse("partner:listing-detail", args=[obj.pk])
 

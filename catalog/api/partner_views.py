@@ -48,6 +48,7 @@ from catalog.services.listings import (
     offering_new_version,
     offering_retire,
     offering_submit,
+    offering_withdraw,
     version_approve,
     version_reject,
     version_update,
@@ -136,6 +137,13 @@ class PartnerListingViewSet(
     def submit(self, request, pk=None):
         """Submit the open version for review (it must be complete)."""
         offering_submit(offering=self.get_object(), acting_membership=self.membership)
+        return Response(self._fresh(pk))
+
+    @extend_schema(request=None, responses=ListingSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Take the version in review back to a draft, to change it before the decision."""
+        offering_withdraw(offering=self.get_object(), acting_membership=self.membership)
         return Response(self._fresh(pk))
 
     @extend_schema(request=None, responses=ListingSerializer)

@@ -452,7 +452,9 @@ def _plan_update(row: ImportRow, offering: Offering) -> tuple[_Plan, list[RowErr
         message = _("“%(slug)s” is retired and can no longer be changed.") % {"slug": row.slug}
         return plan, [*row.errors, RowError(row.number, "slug", message)]
     if open_version is not None and open_version.state == VersionState.IN_REVIEW:
-        message = _("Version %(n)d of “%(slug)s” is in review. Wait for the decision, then import the row again.") % {
+        message = _(
+            "Version %(n)d of “%(slug)s” is in review. Wait for the decision, or withdraw it from review, then import the row again."
+        ) % {
             "n": open_version.number,
             "slug": row.slug,
         }

@@ -162,6 +162,37 @@ def submit_draft(*, offering: Offering, acting_membership: Membership) -> Offeri
     return version
 
 
+@transaction.atomic(durable=True)
+def offering_withdraw(*, offering: Offering, acting_membership: Membership) -> OfferingVersion:
+    """Take the version in review back to a draft (to fix something before the decision); the
+    live version, if any, stays in the catalog. Locks the version before the listing, in the
+    order approval takes them, so a withdrawal racing an approval waits for it instead of
+    deadlocking (and then finds nothing in review)."""
+    _require(acting_membership, Perm.MANAGE_LISTINGS)
+    version = (
+        OfferingVersion.objects.select_for_update()
+        .filter(offering_id=offering.pk, state=VersionState.IN_REVIEW)
+        .first()
+    )
+    if version is None:
+        raise ValidationError(_("No version of this listing is waiting for review."))
+    offering = Offering.objects.select_for_update().get(pk=offering.pk)
+    version.state = VersionState.DRAFT
+    version.submitted_at = None
+    version.save(update_fields=["state", "submitted_at"])
+    if offering.live_version_id is None and offering.status == OfferingStatus.IN_REVIEW:
+        offering.status = OfferingStatus.DRAFT
+        offering.save(update_fields=["status", "updated_at"])
+    audit_record(
+        action="offering.withdraw",
+        tenant=offering.tenant,
+        actor=acting_membership.user,
+        obj=offering,
+        after={"version": version.number},
+    )
+    return version
+
+
 def _review_target(version: OfferingVersion, acting_membership: Membership) -> OfferingVersion:
     _require(acting_membership, Perm.REVIEW_LISTINGS)
     version = OfferingVersion.unscoped.select_for_update().select_related("offering__tenant").get(pk=version.pk)

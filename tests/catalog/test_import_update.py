@@ -199,7 +199,7 @@ def test_a_listing_in_review_cannot_be_changed(manager, chip):
         (
             2,
             "slug",
-            f"Version 1 of “{offering.slug}” is in review. Wait for the decision, then import the row again.",
+            f"Version 1 of “{offering.slug}” is in review. Wait for the decision, or withdraw it from review, then import the row again.",
         )
     ]
     assert_nothing_changed(manager.tenant, before)

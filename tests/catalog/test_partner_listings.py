@@ -15,6 +15,7 @@ from audit.models import AuditEntry
 from catalog.choices import OfferingKind, OfferingStatus, VersionState
 from catalog.models import Compatibility, Offering, OfferingDailyStat, OfferingVersion
 from tenants.roles import Role, TenantKind
+from tenants.scoping import tenant_context
 from tests.catalog.conftest import (
     LAUNCH_SCHEMA,
     approve,
@@ -279,6 +280,50 @@ def test_submit_reject_with_reason_then_fix_and_resubmit(manager, staff, chip):
     assert offering.status == OfferingStatus.PUBLISHED and offering.live_version.number == 1
 
 
+def test_withdraw_from_review_to_fix_a_typo_then_resubmit(manager, staff, viewer, chip):
+    offering = publish(manager, staff, OfferingKind.COMPUTE, compute_content(chip))
+    client = member_client(manager)
+    client.post(reverse("partner:listing-new-version", args=[offering.pk]))
+    client.post(reverse("partner:listing-edit", args=[offering.pk]), compute_form(chip, name_en="Chengdu pool (typo"))
+    client.post(reverse("partner:listing-submit", args=[offering.pk]))
+    detail = client.get(reverse("partner:listing-detail", args=[offering.pk]))
+    assert detail.context["can_withdraw"] and "Withdraw from review" in detail.content.decode()
+    assert member_client(viewer).post(reverse("partner:listing-withdraw", args=[offering.pk])).status_code == 403
+
+    response = client.post(reverse("partner:listing-withdraw", args=[offering.pk]), follow=True)
+
+    assert "back to a draft" in response.content.decode()
+    v1, v2 = versions_of(offering)
+    assert (v1.state, v2.state, v2.submitted_at) == (VersionState.LIVE, VersionState.DRAFT, None)
+    offering.refresh_from_db()
+    assert offering.status == OfferingStatus.PUBLISHED and offering.live_version_id == v1.pk  # still in the catalog
+    review_queue = member_client(staff).get(reverse("review:queue")).content.decode()
+    assert "Chengdu pool (typo" not in review_queue
+    with tenant_context(manager.tenant):
+        assert AuditEntry.objects.filter(action="offering.withdraw").count() == 1
+    # Nothing left in review: a second withdrawal says so and changes nothing.
+    again = client.post(reverse("partner:listing-withdraw", args=[offering.pk]), follow=True)
+    assert "No version of this listing is waiting for review." in again.content.decode()
+    client.post(reverse("partner:listing-edit", args=[offering.pk]), compute_form(chip, name_en="Chengdu pool"))
+    client.post(reverse("partner:listing-submit", args=[offering.pk]))
+    assert versions_of(offering)[1].state == VersionState.IN_REVIEW
+
+
+def test_withdrawing_a_first_version_makes_the_listing_a_draft_again(manager, chip):
+    offering = make_listing(manager, OfferingKind.COMPUTE, compute_content(chip))
+    api = member_client(manager)
+    api.post(reverse("api:partner-listing-submit", args=[offering.pk]))
+    assert Offering.unscoped.get(pk=offering.pk).status == OfferingStatus.IN_REVIEW
+
+    response = api.post(reverse("api:partner-listing-withdraw", args=[offering.pk]))
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == OfferingStatus.DRAFT
+    assert Offering.unscoped.get(pk=offering.pk).status == OfferingStatus.DRAFT
+    again = api.post(reverse("api:partner-listing-withdraw", args=[offering.pk]))
+    assert again.status_code == 400 and again.json()["error"]["message"].startswith("No version")
+
+
 def test_submitting_an_incomplete_draft_names_the_missing_fields(manager, chip):
     offering = make_listing(manager, OfferingKind.COMPUTE, {"name_zh": "草稿", "name_en": "Draft"})
     client = member_client(manager)
@@ -353,7 +398,12 @@ def test_retire(manager, staff, chip):
 def test_action_routes_refuse_get(manager, chip):
     offering = make_listing(manager, OfferingKind.COMPUTE, compute_content(chip))
     client = member_client(manager)
-    for name in ("partner:listing-submit", "partner:listing-new-version", "partner:listing-retire"):
+    for name in (
+        "partner:listing-submit",
+        "partner:listing-withdraw",
+        "partner:listing-new-version",
+        "partner:listing-retire",
+    ):
         assert client.get(reverse(name, args=[offering.pk])).status_code == 405
 
 
@@ -364,6 +414,7 @@ OBJECT_ROUTES = [
     "partner:listing-edit",
     "partner:listing-preview",
     "partner:listing-submit",
+    "partner:listing-withdraw",
     "partner:listing-new-version",
     "partner:listing-retire",
 ]
@@ -415,7 +466,12 @@ def test_viewer_sees_but_cannot_change(viewer, manager, chip):
     ):
         assert client.get(url).status_code == 403, url
         assert client.post(url, compute_form(chip, name_en="Viewer was here")).status_code == 403, url
-    for name in ("partner:listing-submit", "partner:listing-new-version", "partner:listing-retire"):
+    for name in (
+        "partner:listing-submit",
+        "partner:listing-withdraw",
+        "partner:listing-new-version",
+        "partner:listing-retire",
+    ):
         assert client.post(reverse(name, args=[offering.pk])).status_code == 403
     (version,) = versions_of(offering)
     assert (version.state, version.name_en) == ("draft", "Chengdu inference pool")
