@@ -199,20 +199,22 @@ class ListingImportSerializer(serializers.Serializer):
     )
 
 
+class ImportedRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="As a spreadsheet numbers it: the header is row 1.")
+    slug = serializers.CharField(
+        allow_null=True, help_text="The listing's slug; null for a new listing in a dry run (nothing is kept)."
+    )
+
+
 class ListingImportResultSerializer(serializers.Serializer):
     rows = serializers.IntegerField(help_text="Listing rows in the file.")
-    created = serializers.ListField(
-        child=serializers.CharField(allow_null=True),
-        help_text="The new listings' slugs, in file order; in a dry run, where nothing is kept, null for each.",
+    created = ImportedRowSerializer(many=True, help_text="Rows that make new listings, in file order.")
+    updated = ImportedRowSerializer(
+        many=True,
+        help_text="Rows that change a listing: its draft or rejected version, or a new version of a published "
+        "one (the live version stays in the catalog until the new one is approved).",
     )
-    updated = serializers.ListField(
-        child=serializers.CharField(),
-        help_text="Slugs of the listings changed: their draft or rejected version, or a new version of a "
-        "published one (the live version stays in the catalog until the new one is approved).",
-    )
-    unchanged = serializers.ListField(
-        child=serializers.CharField(), help_text="Slugs of the listings whose row is what they have already."
-    )
+    unchanged = ImportedRowSerializer(many=True, help_text="Rows that are what their listing has already.")
     submitted = serializers.IntegerField(help_text="Versions submitted for review.")
     dry_run = serializers.BooleanField()
 

@@ -76,11 +76,14 @@ class ImportRejected(serializers.ValidationError):
 
 
 def _import_result(result) -> dict:
+    def rows(offerings, numbers, *, kept: bool = True) -> list[dict]:
+        return [{"row": n, "slug": o.slug if kept else None} for o, n in zip(offerings, numbers, strict=True)]
+
     return {
         "rows": result.rows,
-        "created": [None if result.dry_run else o.slug for o in result.created],
-        "updated": [o.slug for o in result.updated],
-        "unchanged": [o.slug for o in result.unchanged],
+        "created": rows(result.created, result.created_rows, kept=not result.dry_run),
+        "updated": rows(result.updated, result.updated_rows),
+        "unchanged": rows(result.unchanged, result.unchanged_rows),
         "submitted": result.submitted,
         "dry_run": result.dry_run,
     }

@@ -103,6 +103,10 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     submitted: int = 0
     dry_run: bool = False  # nothing was kept: `created` holds listings that do not exist
+    # The file's row number of each listing above, in the same order.
+    created_rows: list[int] = field(default_factory=list)
+    updated_rows: list[int] = field(default_factory=list)
+    unchanged_rows: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -571,14 +575,17 @@ def _write(plan: _Plan, acting_membership: Membership, result: ImportResult, *, 
                 acting_membership=acting_membership, kind=row.kind, content=row.content, complete=True
             )
             result.created.append(offering)
+            result.created_rows.append(row.number)
         elif not plan.changes:
             result.unchanged.append(plan.offering)
+            result.unchanged_rows.append(row.number)
             return
         else:
             offering = plan.offering
             version = plan.version or start_version(offering=offering, acting_membership=acting_membership)
             update_draft(version=version, acting_membership=acting_membership, content=plan.changes)
             result.updated.append(offering)
+            result.updated_rows.append(row.number)
     except ValidationError as exc:  # changed since it was checked (e.g. a model retired)
         raise _RollBack(_row_errors(row, exc)) from None
     if submit:

@@ -80,8 +80,8 @@ def test_import_csv_creates_and_updates(manager, pool):
     new = Offering.unscoped.filter(tenant=manager.tenant).exclude(pk=pool.pk).get()
     assert response.json() == {
         "rows": 2,
-        "created": [new.slug],
-        "updated": [pool.slug],
+        "created": [{"row": 3, "slug": new.slug}],
+        "updated": [{"row": 2, "slug": pool.slug}],
         "unchanged": [],
         "submitted": 2,
         "dry_run": False,
@@ -107,7 +107,7 @@ def test_import_xlsx_that_only_updates_is_200(manager, pool):
     assert response.json() == {
         "rows": 1,
         "created": [],
-        "updated": [pool.slug],
+        "updated": [{"row": 2, "slug": pool.slug}],
         "unchanged": [],
         "submitted": 0,
         "dry_run": False,
@@ -125,7 +125,7 @@ def test_the_apis_export_imports_back_unchanged(manager, staff, chip, pool, fmt)
     response = post_import(client, f"listings.{fmt}", data)
 
     assert response.status_code == 200, response.json()
-    assert response.json()["unchanged"] == [pool.slug, published.slug]
+    assert response.json()["unchanged"] == [{"row": 2, "slug": pool.slug}, {"row": 3, "slug": published.slug}]
     assert (response.json()["created"], response.json()["updated"]) == ([], [])
     assert snapshot(manager.tenant) == before
 
@@ -143,8 +143,8 @@ def test_a_dry_run_says_what_would_happen_and_keeps_nothing(manager, staff, chip
     assert response.status_code == 200, response.json()
     assert response.json() == {
         "rows": 2,
-        "created": [None],
-        "updated": [published.slug],
+        "created": [{"row": 3, "slug": None}],
+        "updated": [{"row": 2, "slug": published.slug}],
         "unchanged": [],
         "submitted": 2,
         "dry_run": True,
