@@ -53,6 +53,9 @@ class Job(TenantOwned):
     params = models.JSONField(_("inputs"), default=dict)
     state = models.CharField(_("state"), max_length=10, choices=JobState.choices, default=JobState.PENDING)
     wait_reason = models.CharField(max_length=20, choices=WaitReason.choices, blank=True, default="")
+    queue_ahead = models.PositiveIntegerField(
+        _("jobs ahead in the pool's queue"), null=True, blank=True
+    )  # while waiting for cards, when the engine knows
     failure = models.CharField(_("what went wrong"), max_length=500, blank=True)
     progress = models.FloatField(_("progress (%)"), null=True, blank=True)
     stage = models.CharField(_("stage"), max_length=200, blank=True)

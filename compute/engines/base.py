@@ -75,6 +75,7 @@ class EngineStatus:
     stage: str = ""
     reason: str = ""
     error: dict[str, Any] | None = None
+    ahead: int | None = None  # while queued: jobs before this one in the engine's queue, if it knows
 
 
 class EngineError(Exception):

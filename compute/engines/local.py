@@ -26,6 +26,7 @@ from compute.engines.local_store import (
     create_json,
     now_iso,
     parse_time,
+    pool_paths,
     read_json,
     safe_name,
 )
@@ -115,7 +116,11 @@ class LocalEngine(Engine):
         if _needs_reconcile(run):
             reconcile_pool(self.root, record["pool"], enqueue=files.engine_id)
             run = read_json(files.run)
-        return _status_from(record, run, cancelled=files.cancel.exists())
+        status = _status_from(record, run, cancelled=files.cancel.exists())
+        if status.state == EngineState.QUEUED and run is None:
+            queue = (read_json(pool_paths(self.root, record["pool"])[0]) or {}).get("queue", [])
+            status.ahead = queue.index(files.engine_id) if files.engine_id in queue else None
+        return status
 
     def cancel(self, engine_id: str) -> None:
         """Mark the job cancelled and SIGTERM its runner; the runner stops the workload and records it."""

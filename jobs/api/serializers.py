@@ -61,6 +61,7 @@ class JobSerializer(serializers.ModelSerializer):
             "state",
             "wait_reason",
             "wait_reason_text",
+            "queue_ahead",
             "progress",
             "stage",
             "attempt",

@@ -212,6 +212,7 @@ def _apply(job: Job, status: EngineStatus) -> None:
     # While queued, the stage is the engine's word on why it waits (e.g. Slurm's "Priority"); it is
     # replaced, not kept, once the job starts.
     job.stage = (status.stage or ("" if job.state == JobState.QUEUED else job.stage))[:200]
+    job.queue_ahead = status.ahead if status.state == EngineState.QUEUED else None
     if status.state == EngineState.QUEUED:
         job.wait_reason = WaitReason.NO_FREE_CARDS if status.reason == "no_free_cards" else WaitReason.ENGINE
         job.save()

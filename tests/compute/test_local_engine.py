@@ -219,6 +219,24 @@ def test_job_waits_for_card_slots_and_starts_when_they_free_up(engine, tmp_path)
     assert small_done.started_at >= big_done.finished_at
 
 
+def test_queued_jobs_know_how_many_are_ahead_of_them(engine, tmp_path):
+    running = make_job(tmp_path, "job-20-attempt-1", {"hold": True}, cards=1, pool_cards=1)
+    second = make_job(tmp_path, "job-21-attempt-1", {}, cards=1, pool_cards=1)
+    third = make_job(tmp_path, "job-22-attempt-1", {}, cards=1, pool_cards=1)
+    running_id = engine.submit(running)
+    wait_state(engine, running_id, EngineState.RUNNING)
+    second_id, third_id = engine.submit(second), engine.submit(third)
+
+    assert (engine.status(second_id).ahead, engine.status(third_id).ahead) == (0, 1)
+    assert engine.status(running_id).ahead is None
+    engine.cancel(second_id)
+    wait_state(engine, second_id, EngineState.CANCELLED)
+    engine.tick()
+    assert engine.status(third_id).ahead == 0
+    (running.job_dir / "release").touch()
+    assert wait_state(engine, third_id, EngineState.SUCCEEDED).ahead is None
+
+
 def test_submit_is_idempotent_on_the_key(engine, tmp_path):
     spec = make_job(tmp_path, "job-10-attempt-1", {"sleep": 0.3})
     processes = submit_from_processes(engine, [spec] * 4)

@@ -251,6 +251,29 @@ def test_job_page_of_a_waiting_job_says_why_and_polls(world):
     assert 'id="cancel-job"' not in page  # a viewer may look, not act
 
 
+def test_a_job_waiting_for_cards_says_how_many_are_ahead(world):
+    from compute.engines.base import EngineState, EngineStatus
+    from jobs.services.lifecycle import _apply
+
+    job = launch_job(world.owner, world.template, world.pool)
+    Job.unscoped.filter(pk=job.pk).update(state=JobState.QUEUED, engine_job_id="e-1")
+    job = Job.unscoped.get(pk=job.pk)
+    _apply(job, EngineStatus(EngineState.QUEUED, reason="no_free_cards", ahead=2))
+    assert Job.unscoped.get(pk=job.pk).queue_ahead == 2
+    client = member_client(world.owner)
+
+    page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert "All cards in the pool are busy" in page and "2 jobs are ahead of yours in the pool's queue." in page
+    assert "· 2 ahead" in client.get(reverse("jobs:list")).content.decode()
+    assert client.get(f"/api/v1/jobs/{job.pk}/").json()["queue_ahead"] == 2
+    zh = member_client(world.owner)
+    zh.cookies["django_language"] = "zh-hans"
+    assert "前面还有 2 个任务" in zh.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+
+    _apply(job, EngineStatus(EngineState.RUNNING, started_at=timezone.now()))
+    assert Job.unscoped.get(pk=job.pk).queue_ahead is None
+
+
 def test_job_page_of_a_succeeded_job_shows_results(world):
     job = launch_job(world.owner, world.template, world.pool, name="Line 3")
     outputs = {"metrics.json": json.dumps(METRICS), "answers.md": "# Answers\n\n**Yes**, it works."}
