@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404
 from django.views import View
 from django.views.generic import TemplateView
 
-from settlements.exports import settlement_csv
+from settlements.exports import period_csv, settlement_csv
 from settlements.models import Settlement
-from settlements.selectors import partner_settlements, partner_statements, partner_summary
+from settlements.selectors import operator_settlements, partner_settlements, partner_statements, partner_summary
 from tenants.mixins import TenantPageMixin
 from tenants.roles import Perm, TenantKind
 
@@ -58,6 +58,15 @@ def csv_response(settlement: Settlement) -> HttpResponse:
     response = HttpResponse(settlement_csv(settlement), content_type="text/csv; charset=utf-8")
     filename = f"settlement-{settlement.period.month:%Y-%m}-{settlement.tenant_id}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def period_csv_response(period, month) -> HttpResponse:
+    """Every partner's settlement of the month as one CSV (the operators' page and API)."""
+    response = HttpResponse(
+        period_csv(period, operator_settlements().for_month(month)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="settlements-{month:%Y-%m}.csv"'
     return response
 
 

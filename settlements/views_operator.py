@@ -7,7 +7,7 @@ get past the mixin, and that check comes before any lookup."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +17,6 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from settlements import periods
 from settlements.choices import SettlementState
-from settlements.exports import period_csv
 from settlements.filtersets import SettlementFilterSet
 from settlements.forms import MarkPaidForm, MonthForm
 from settlements.models import Settlement
@@ -35,7 +34,7 @@ from settlements.selectors import (
 )
 from settlements.services.payouts import settlement_mark_paid
 from settlements.services.statements import settlements_generate, settlements_issue
-from settlements.views import csv_response
+from settlements.views import csv_response, period_csv_response
 from tenants.mixins import TenantPageMixin
 from tenants.roles import Perm, TenantKind
 
@@ -184,11 +183,7 @@ class PeriodCsvView(OperatorMixin, View):
         period = period_for(month) if month else None
         if period is None:
             raise Http404
-        response = HttpResponse(
-            period_csv(period, operator_settlements().for_month(month)), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="settlements-{month:%Y-%m}.csv"'
-        return response
+        return period_csv_response(period, month)
 
 
 class BooksCheckView(OperatorMixin, TemplateView):

@@ -3,9 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 from tenants.models import Tenant
 from tenants.roles import TenantKind, role_choices
+from tenants.services import organisations as organisation_services
 from tenants.validators import normalize_uscc
 
-PROFILE_FIELDS = ["name_zh", "name_en", "credit_code", "province", "city", "industry", "size_class", "founded_on"]
+PROFILE_FIELDS = list(organisation_services.PROFILE_FIELDS)
 
 
 class OrganisationForm(forms.ModelForm):

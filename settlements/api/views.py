@@ -6,7 +6,7 @@ operator staff with `Perm.OPERATE_PLATFORM` only."""
 
 from datetime import date
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
@@ -22,7 +22,6 @@ from settlements.api.serializers import (
     SettlementDetailSerializer,
     SettlementSerializer,
 )
-from settlements.exports import period_csv
 from settlements.filtersets import SettlementFilterSet
 from settlements.models import Settlement
 from settlements.selectors import (
@@ -37,7 +36,7 @@ from settlements.selectors import (
 )
 from settlements.services.payouts import settlement_mark_paid
 from settlements.services.statements import settlements_generate, settlements_issue
-from settlements.views import csv_response
+from settlements.views import csv_response, period_csv_response
 from tenants.api.mixins import TenantScopedApiMixin
 from tenants.roles import Perm, TenantKind
 
@@ -175,8 +174,4 @@ class OperatorSettlementPeriodViewSet(TenantScopedApiMixin, viewsets.ViewSet):
         period = period_for(month)
         if period is None:
             raise Http404
-        response = HttpResponse(
-            period_csv(period, operator_settlements().for_month(month)), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="settlements-{month:%Y-%m}.csv"'
-        return response
+        return period_csv_response(period, month)

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from tenants.models import ApiKey, Invitation, Membership, Tenant
 from tenants.roles import Role, TenantKind
-from tenants.services.organisations import SELF_SERVICE_KINDS
+from tenants.services.organisations import PROFILE_FIELDS, SELF_SERVICE_KINDS
 from tenants.validators import normalize_uscc
 
 
@@ -31,18 +31,7 @@ class TenantCreateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Tenant
-        fields = [
-            "kind",
-            "name_zh",
-            "name_en",
-            "credit_code",
-            "province",
-            "city",
-            "industry",
-            "size_class",
-            "founded_on",
-            "first_member_email",
-        ]
+        fields = ["kind", *PROFILE_FIELDS, "first_member_email"]
 
 
 class OrganisationRegisterSerializer(serializers.ModelSerializer):
@@ -55,17 +44,7 @@ class OrganisationRegisterSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Tenant
-        fields = [
-            "kind",
-            "name_zh",
-            "name_en",
-            "credit_code",
-            "province",
-            "city",
-            "industry",
-            "size_class",
-            "founded_on",
-        ]
+        fields = ["kind", *PROFILE_FIELDS]
 
     def validate_kind(self, value):
         if value not in SELF_SERVICE_KINDS:

@@ -28,7 +28,7 @@ from tenants.api.serializers import (
 )
 from tenants.middleware import SESSION_KEY
 from tenants.models import ApiKey, Invitation, Membership, Tenant
-from tenants.roles import Perm, TenantKind
+from tenants.roles import OWNER_ROLE, Perm, TenantKind
 from tenants.services.api_keys import api_key_create, api_key_revoke
 from tenants.services.invitations import invitation_accept, invitation_create, invitation_revoke
 from tenants.services.members import member_change_role, member_remove
@@ -78,8 +78,7 @@ class OrganisationRegisterView(APIView):
         session = getattr(request._request, "token_session", None) or request.session
         session[SESSION_KEY] = tenant.pk
         session.save()
-        role = Membership.unscoped.get(tenant=tenant, user=request.user).role
-        data = {"organisation": TenantSerializer(tenant).data, "role": role}
+        data = {"organisation": TenantSerializer(tenant).data, "role": OWNER_ROLE[tenant.kind]}
         return Response(data, status=status.HTTP_201_CREATED)
 
 

@@ -15,17 +15,9 @@ from tenants.models import ApiKey, Membership, Tenant
 from tenants.roles import Role, TenantKind
 from tenants.scoping import tenant_context
 from tests.factories import PASSWORD, TOTP_SECRET, MembershipFactory, UserFactory, credit_code
+from tests.tenants.test_onboarding import PROFILE
 
 AUTH = "/_allauth/app/v1"
-PROFILE = {
-    "kind": TenantKind.COMPANY,
-    "name_zh": "成都小茶馆有限公司",
-    "name_en": "Chengdu Little Teahouse Ltd.",
-    "province": "51",
-    "city": "成都",
-    "industry": "retail",
-    "size_class": "micro",
-}
 
 
 def token_of(response) -> str:
